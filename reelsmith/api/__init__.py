@@ -1,0 +1,1 @@
+"""HTTP: routes per product, the envelope and codes, authentication."""

@@ -1,0 +1,100 @@
+"""The ASGI application: routers, error handling, body limits, and (for ``serve``) the
+embedded workers and the retention sweep."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from reelsmith import __version__
+from reelsmith.api.envelope import install_error_handlers
+from reelsmith.api.routes import accounts, character_swap, extensions, image2video, translation
+from reelsmith.dispatch.embedded import WorkerPool
+from reelsmith.runtime import Runtime
+from reelsmith.storage.retention import RetentionSweeper
+
+UPLOAD_PATH = "/api/reelsmith/v1/upload"
+
+
+class BodyLimit:
+    """Refuses JSON bodies over ``limit`` bytes with code 1003, before they are read whole."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] == UPLOAD_PATH:
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = json.dumps(
+            {"code": 1003, "msg": f"the request body is larger than {self.limit // 1024} KB"}
+        ).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def create_app(runtime: Runtime, *, run_workers: bool = False) -> FastAPI:
+    """The API; with ``run_workers`` it also runs the worker pool and the retention sweep
+    (``reelsmith serve``). ``reelsmith api`` runs it without them."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        runtime.prepare()
+        pool = WorkerPool(runtime.settings) if run_workers and runtime.settings.workers > 0 else None
+        sweeper = RetentionSweeper(runtime) if run_workers else None
+        stop = threading.Event()
+        if pool:
+            pool.start()
+        if sweeper:
+            sweeper.start(stop)
+        try:
+            yield
+        finally:
+            stop.set()
+            if pool:
+                pool.stop()
+
+    app = FastAPI(
+        title="reelsmith",
+        version=__version__,
+        description="A self-hosted video AI server that speaks Akool's open API. "
+        "Every answer is HTTP 200 with `{code, msg, data}`; `code` 1000 is success.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    for module in (accounts, character_swap, translation, image2video, extensions):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, limit=runtime.settings.request_max_bytes)
+    return app

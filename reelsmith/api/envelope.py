@@ -1,0 +1,75 @@
+"""The envelope every answer shares (``{"code", "msg", "data"}``, HTTP 200) and the handlers
+that turn every refusal, including malformed requests, into one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from reelsmith.errors import ApiError, Code
+
+_RULES = {
+    "missing": "is required",
+    "string_type": "must be a string",
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "list_type": "must be a list",
+    "finite_number": "must be a finite number",
+}
+
+
+def ok(data: Any = None, **siblings: Any) -> JSONResponse:
+    """A success; ``siblings`` are top-level keys beside ``data`` (``all_results``, ``token``)."""
+    body: dict[str, Any] = {"code": int(Code.OK), "msg": "OK"}
+    if data is not None:
+        body["data"] = data
+    body.update(siblings)
+    return JSONResponse(body)
+
+
+def fail(code: Code, msg: str) -> JSONResponse:
+    return JSONResponse({"code": int(code), "msg": msg})
+
+
+def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
+    """``"resolution must be one of 480p, 720p, 1080p; duration must be a number"``."""
+    parts = []
+    for error in errors:
+        kind = error.get("type", "")
+        if kind == "json_invalid":
+            parts.append("the request body is not valid JSON")
+            continue
+        location = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "header")]
+        field = ".".join(location)
+        if not field and kind in ("missing", "model_attributes_type", "dict_type", "model_type"):
+            parts.append("the request body must be a JSON object")
+            continue
+        rule = _RULES.get(kind) or str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+        parts.append(f"{field} {rule}" if field else rule)
+    return "; ".join(dict.fromkeys(parts)) or "invalid request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return fail(exc.code, exc.msg)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return fail(Code.PARAMETER, describe_validation_errors(list(exc.errors())))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Unknown paths and wrong methods keep their HTTP status: they are not business outcomes.
+        return JSONResponse({"code": exc.status_code, "msg": str(exc.detail)}, status_code=exc.status_code)

@@ -1,0 +1,133 @@
+"""Our own endpoints (API.md section 7): uploads, signed file downloads, health."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from sqlalchemy import text
+
+from reelsmith.api.auth import CallerDep, RuntimeDep
+from reelsmith.api.envelope import ok
+from reelsmith.errors import ApiError, Code
+from reelsmith.media.fetch import sniff
+from reelsmith.storage.signing import FILES_PREFIX
+
+router = APIRouter(tags=["reelsmith extensions"])
+
+CONTENT_TYPES = {
+    "png": "image/png", "jpg": "image/jpeg", "mp4": "video/mp4", "mp3": "audio/mpeg", "wav": "audio/wav",
+    "m4a": "audio/mp4", "ogg": "audio/ogg", "flac": "audio/flac", "webm": "video/webm",
+    "srt": "application/x-subrip", "ass": "text/x-ssa",
+}
+
+
+UPLOAD_KINDS = ("video", "image", "audio", "caption")
+
+
+def _sniff_upload(path: Path) -> tuple[str | None, str]:
+    """The kind of an uploaded file and its suffix, from its first bytes."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    for kind in UPLOAD_KINDS:
+        found = sniff(head, kind)  # type: ignore[arg-type]
+        if found is not None:
+            return kind, found[0].lstrip(".")
+    return None, ""
+
+
+@router.post(
+    "/api/reelsmith/v1/upload",
+    summary="Upload a file; the answer's URL can be used as any input URL",
+    description="Send the file as the raw body (any Content-Type) or as multipart field `file`. "
+    "Images, MP4 videos, audio and SRT/ASS captions are accepted.",
+)
+async def upload(request: Request, caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
+    limit = runtime.settings.upload_max_bytes
+    fd, name = tempfile.mkstemp(prefix="upload-", dir=runtime.settings.work_dir)
+    scratch = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if request.headers.get("content-type", "").startswith("multipart/form-data"):
+                await _copy_multipart(request, out, limit)
+            else:
+                await _copy_stream(request, out, limit)
+        if scratch.stat().st_size == 0:
+            raise ApiError(Code.PARAMETER, "file is empty")
+        kind, suffix = await asyncio.to_thread(_sniff_upload, scratch)
+        if kind is None:
+            raise ApiError(Code.PARAMETER, "file must be a PNG/JPEG image, an MP4 video, audio, or SRT/ASS captions")
+        stored = await asyncio.to_thread(runtime.storage.put_file, scratch, suffix, True)
+    finally:
+        scratch.unlink(missing_ok=True)
+    base_url = runtime.settings.public_url or str(request.base_url)
+    return ok(
+        {
+            "url": runtime.signer.url(base_url, stored),
+            "kind": kind,
+            "size": runtime.storage.path(stored.key).stat().st_size,
+            "expires": stored.created_ms + runtime.signer.retention_ms,
+        }
+    )
+
+
+async def _copy_stream(request: Request, out: object, limit: int) -> None:
+    written = 0
+    async for chunk in request.stream():
+        written += len(chunk)
+        if written > limit:
+            raise ApiError(Code.TOO_LARGE, f"file is larger than {limit // (1024 * 1024)} MB")
+        out.write(chunk)  # type: ignore[attr-defined]
+
+
+async def _copy_multipart(request: Request, out: object, limit: int) -> None:
+    form = await request.form(max_files=1, max_fields=10)
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise ApiError(Code.PARAMETER, "file is required (multipart field 'file')")
+    written = 0
+    while chunk := await upload.read(1024 * 1024):
+        written += len(chunk)
+        if written > limit:
+            raise ApiError(Code.TOO_LARGE, f"file is larger than {limit // (1024 * 1024)} MB")
+        out.write(chunk)  # type: ignore[attr-defined]
+
+
+@router.get(FILES_PREFIX + "{key:path}", summary="Download a file by its signed URL", include_in_schema=False)
+def download(
+    key: str,
+    runtime: RuntimeDep,
+    expires: Annotated[int, Query()] = 0,
+    signature: Annotated[str, Query()] = "",
+) -> Response:
+    if not runtime.signer.verify(key, expires, signature):
+        return JSONResponse({"code": 403, "msg": "this link is invalid or has expired"}, status_code=403)
+    if not runtime.storage.exists(key):
+        return JSONResponse({"code": 404, "msg": "this file has expired and was deleted"}, status_code=404)
+    suffix = key.rsplit(".", 1)[-1]
+    return FileResponse(runtime.storage.path(key), media_type=CONTENT_TYPES.get(suffix, "application/octet-stream"))
+
+
+@router.get("/healthz", summary="The process is up")
+def healthz() -> JSONResponse:
+    return ok({"status": "ok"})
+
+
+@router.get("/readyz", summary="The database and storage answer")
+def readyz(runtime: RuntimeDep) -> JSONResponse:
+    checks: dict[str, str] = {}
+    try:
+        with runtime.db.read() as session:
+            session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {exc}"
+    checks["storage"] = "ok" if os.access(runtime.storage.root, os.W_OK) else "error: not writable"
+    ready = all(value == "ok" for value in checks.values())
+    body = {"code": 1000 if ready else 1015, "msg": "OK" if ready else "not ready", "data": checks}
+    return JSONResponse(body, status_code=200 if ready else 503)

@@ -1,0 +1,246 @@
+"""The command line: ``reelsmith serve | api | worker | accounts | tasks | sweep``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Annotated, Optional
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from reelsmith.runtime import Runtime
+from reelsmith.settings import Settings, load_settings
+from reelsmith.store.models import Account, Task
+
+app = typer.Typer(help="reelsmith: a self-hosted video AI server that speaks Akool's open API.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Teams, keys, plans and credits.", no_args_is_help=True)
+tasks_app = typer.Typer(help="Look at tasks.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(tasks_app, name="tasks")
+console = Console()
+
+HostOpt = Annotated[str, typer.Option(help="Address to listen on.")]
+PortOpt = Annotated[int, typer.Option(help="Port to listen on.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _runtime(**overrides: object) -> Runtime:
+    runtime = Runtime(load_settings(**overrides))
+    runtime.prepare()
+    return runtime
+
+
+def _ensure_demo_account(runtime: Runtime) -> None:
+    """On the first start, a Pro demo account, so the walk-through in the README works."""
+    if runtime.accounts.list():
+        return
+    account, creds = runtime.accounts.create(name="demo", plan="pro", credits=runtime.settings.demo_credits)
+    console.print("[bold green]Created a demo account[/] (shown once; keep it):")
+    console.print(f"  clientId: [bold]{creds.client_id}[/]")
+    console.print(f"  API key : [bold]{creds.api_key}[/]")
+    console.print(f"  plan pro, {account.credit} credits")
+
+
+def _serve(settings: Settings, host: str, port: int, run_workers: bool) -> None:
+    from reelsmith.api.app import create_app
+
+    runtime = Runtime(settings)
+    runtime.prepare()
+    if run_workers:
+        _ensure_demo_account(runtime)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    uvicorn.run(create_app(runtime, run_workers=run_workers), host=host, port=port, log_level="info")
+
+
+@app.command()
+def serve(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    workers: Annotated[Optional[int], typer.Option(help="Worker processes (default REELSMITH_WORKERS).")] = None,
+) -> None:
+    """The API and the workers in one process group (the embedded default)."""
+    overrides = {"workers": workers} if workers is not None else {}
+    _serve(load_settings(**overrides), host, port, run_workers=True)
+
+
+@app.command()
+def api(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
+    """Only the API: tasks wait for `reelsmith worker` processes."""
+    _serve(load_settings(), host, port, run_workers=False)
+
+
+@app.command()
+def worker(
+    engines: Annotated[Optional[str], typer.Option(help="Comma-separated engines (default: REELSMITH_ENGINES).")] = None,
+) -> None:
+    """A worker process that claims and runs tasks from the task table."""
+    from reelsmith.dispatch.embedded import worker_loop
+
+    overrides = {"engines": engines} if engines else {}
+    settings = load_settings(**overrides)
+    Runtime(settings).prepare()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    worker_loop(settings)
+
+
+@app.command()
+def sweep() -> None:
+    """Delete files past the retention period now."""
+    from reelsmith.storage.retention import sweep_expired
+
+    console.print(f"deleted {sweep_expired(_runtime())} files")
+
+
+def _account_row(account: Account) -> dict[str, object]:
+    return {
+        "uid": account.id,
+        "team_id": account.team_id,
+        "name": account.name,
+        "clientId": account.client_id,
+        "plan": account.plan,
+        "credit": account.credit,
+        "banned": account.banned,
+    }
+
+
+def _print_accounts(accounts: list[Account], as_json: bool) -> None:
+    rows = [_account_row(a) for a in accounts]
+    if as_json:
+        typer.echo(json.dumps(rows if len(rows) != 1 else rows[0]))
+        return
+    table = Table(*rows[0].keys()) if rows else Table("no accounts")
+    for row in rows:
+        table.add_row(*(str(v) for v in row.values()))
+    console.print(table)
+
+
+def _admin(action: object) -> None:
+    try:
+        action()  # type: ignore[operator]
+    except (LookupError, ValueError) as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+
+
+@accounts_app.command("create")
+def accounts_create(
+    name: Annotated[str, typer.Option(help="A label for the team.")] = "",
+    plan: Annotated[str, typer.Option(help="free or pro.")] = "free",
+    credits: Annotated[int, typer.Option(help="Starting balance.")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """A new team; prints its clientId and API key (shown only now)."""
+
+    def run() -> None:
+        account, creds = _runtime().accounts.create(name=name, plan=plan, credits=credits)
+        row = {**_account_row(account), "clientId": creds.client_id, "apiKey": creds.api_key}
+        if as_json:
+            typer.echo(json.dumps(row))
+        else:
+            for key, value in row.items():
+                console.print(f"{key:>9}: {value}")
+
+    _admin(run)
+
+
+@accounts_app.command("list")
+def accounts_list(as_json: JsonOpt = False) -> None:
+    """Every team."""
+    _print_accounts(_runtime().accounts.list(), as_json)
+
+
+@accounts_app.command("ban")
+def accounts_ban(account: str, as_json: JsonOpt = False) -> None:
+    """Refuse every request and token of a team (code 1200)."""
+    _admin(lambda: _print_accounts([_runtime().accounts.set_banned(account, True)], as_json))
+
+
+@accounts_app.command("unban")
+def accounts_unban(account: str, as_json: JsonOpt = False) -> None:
+    """Let a banned team in again."""
+    _admin(lambda: _print_accounts([_runtime().accounts.set_banned(account, False)], as_json))
+
+
+@accounts_app.command("topup")
+def accounts_topup(account: str, credits: int, as_json: JsonOpt = False) -> None:
+    """Add credits (a negative number removes them; the balance stays at 0 or more)."""
+    _admin(lambda: _print_accounts([_runtime().accounts.top_up(account, credits)], as_json))
+
+
+@accounts_app.command("set-plan")
+def accounts_set_plan(account: str, plan: str, as_json: JsonOpt = False) -> None:
+    """Move a team to the free or pro plan."""
+    _admin(lambda: _print_accounts([_runtime().accounts.set_plan(account, plan)], as_json))
+
+
+@accounts_app.command("rotate-key")
+def accounts_rotate_key(account: str, as_json: JsonOpt = False) -> None:
+    """A new API key; the old key and all its tokens stop working."""
+
+    def run() -> None:
+        creds = _runtime().accounts.rotate_key(account)
+        if as_json:
+            typer.echo(json.dumps({"clientId": creds.client_id, "apiKey": creds.api_key}))
+        else:
+            console.print(f"clientId: {creds.client_id}\n API key: {creds.api_key}")
+
+    _admin(run)
+
+
+def _task_row(task: Task) -> dict[str, object]:
+    return {
+        "_id": task.id,
+        "uid": task.account_id,
+        "product": task.product,
+        "status": task.status,
+        "progress": task.progress,
+        "credits": 0 if task.refunded else task.credits_charged,
+        "create_time": task.create_time,
+        "reason": task.fail_reason or "",
+    }
+
+
+@tasks_app.command("list")
+def tasks_list(
+    account: Annotated[Optional[str], typer.Option(help="Only this team (clientId, team_id or uid).")] = None,
+    status: Annotated[Optional[int], typer.Option(help="Only this status (1-4).")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recent tasks."""
+    runtime = _runtime()
+    query = select(Task).order_by(Task.create_time.desc()).limit(limit)
+    if account:
+        query = query.where(Task.account_id == runtime.accounts.find(account).id)
+    if status:
+        query = query.where(Task.status == status)
+    with runtime.db.read() as session:
+        rows = [_task_row(t) for t in session.scalars(query)]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    table = Table(*(rows[0].keys() if rows else ["no tasks"]))
+    for row in rows:
+        table.add_row(*(str(v) for v in row.values()))
+    console.print(table)
+
+
+@tasks_app.command("show")
+def tasks_show(task_id: str) -> None:
+    """Everything recorded about one task, as JSON."""
+    runtime = _runtime()
+    with runtime.db.read() as session:
+        task = session.get(Task, task_id)
+    if task is None:
+        console.print(f"[red]no task {task_id}[/]")
+        raise typer.Exit(1)
+    record = {column.name: getattr(task, column.name) for column in Task.__table__.columns}
+    typer.echo(json.dumps(record, indent=2))
+
+
+if __name__ == "__main__":
+    app()

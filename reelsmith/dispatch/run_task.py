@@ -1,0 +1,126 @@
+"""``run_task(task_id)``: the one function every worker runs, whatever brought it the task."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from reelsmith.pipelines.base import Cancelled, EngineUnavailable, Job, PipelineError
+from reelsmith.runtime import Runtime
+from reelsmith.storage.local import StoredFile
+
+log = logging.getLogger("reelsmith.worker")
+
+PROGRESS_MIN_INTERVAL_S = 0.5
+
+
+class _Lease:
+    """Keeps the lease alive from a background thread; notices when it is lost."""
+
+    def __init__(self, runtime: Runtime, task_id: str, owner: str) -> None:
+        self._runtime = runtime
+        self._task_id = task_id
+        self._owner = owner
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"lease-{task_id}", daemon=True)
+
+    def __enter__(self) -> _Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        interval = self._runtime.settings.lease_seconds / 3
+        while not self._stop.wait(interval):
+            try:
+                alive = self._runtime.lifecycle.heartbeat(self._task_id, self._owner)
+            except Exception:  # a database hiccup is not a lost lease; try again next beat
+                log.exception("heartbeat of %s failed", self._task_id)
+                continue
+            if not alive:
+                self.lost.set()
+                return
+
+
+def run_task(runtime: Runtime, task_id: str, owner: str) -> None:
+    """Claim ``task_id`` for ``owner``, run its pipeline, and record the outcome."""
+    task = runtime.lifecycle.claim(task_id, owner)
+    if task is None:
+        return
+    lifecycle = runtime.lifecycle
+    try:
+        pipeline = runtime.registry.load(task.engine)
+    except EngineUnavailable as exc:
+        lifecycle.fail(task_id, owner, str(exc))
+        return
+
+    work_dir = runtime.settings.work_dir / f"{task_id}-{owner}"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with _Lease(runtime, task_id, owner) as lease:
+            job = _make_job(runtime, task.id, task.product, task.params, work_dir, owner, lease)
+            try:
+                outcome = pipeline.run(job)
+            except Cancelled:
+                log.info("task %s: lease lost or task deleted; leaving it", task_id)
+                return
+            except PipelineError as exc:
+                lifecycle.fail(task_id, owner, exc.reason, exc.error_code)
+                return
+            except Exception as exc:  # an engine bug must still end the task and refund it
+                log.exception("task %s failed", task_id)
+                lifecycle.fail(task_id, owner, f"internal error in the {task.engine} engine: {exc}")
+                return
+            if lease.lost.is_set():
+                return
+            result: dict[str, Any] = dict(outcome.fields)
+            result["files"] = {
+                name: runtime.storage.put_file(path, move=True).to_json() for name, path in outcome.files.items()
+            }
+            if not lifecycle.complete(task_id, owner, result):
+                _delete_files(runtime, result["files"])
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def _make_job(
+    runtime: Runtime, task_id: str, product: str, params: dict[str, Any], work_dir: Path, owner: str, lease: _Lease
+) -> Job:
+    inputs = {
+        name: runtime.storage.path(StoredFile.from_json(value).key)
+        for name, value in params.get("inputs", {}).items()
+    }
+    last_report = [0.0]
+
+    def report_progress(progress: int) -> None:
+        now = time.monotonic()
+        if now - last_report[0] >= PROGRESS_MIN_INTERVAL_S:
+            last_report[0] = now
+            runtime.lifecycle.set_progress(task_id, owner, progress)
+
+    def check_cancelled() -> None:
+        if lease.lost.is_set():
+            raise Cancelled(task_id)
+
+    return Job(
+        task_id=task_id,
+        product=product,
+        params={k: v for k, v in params.items() if k != "inputs"},
+        inputs=inputs,
+        work_dir=work_dir,
+        report_progress=report_progress,
+        check_cancelled=check_cancelled,
+    )
+
+
+def _delete_files(runtime: Runtime, files: dict[str, dict[str, Any]]) -> None:
+    for value in files.values():
+        runtime.storage.delete(str(value["key"]))

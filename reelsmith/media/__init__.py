@@ -1,0 +1,1 @@
+"""ffmpeg I/O and safe fetching of input URLs."""

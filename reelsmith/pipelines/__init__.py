@@ -1,0 +1,1 @@
+"""One package per product; each a sequence of named stages over media files."""

@@ -1,0 +1,91 @@
+"""The pipeline interface that product engines implement and workers run.
+
+A worker hands a pipeline a :class:`Job` (the task's parameters, its inputs as local files, a
+scratch folder, a progress callback and a cancellation check) and gets back a
+:class:`PipelineResult` (output files and extra fields for the task record). A pipeline never
+sees HTTP, credits or the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class PipelineError(Exception):
+    """A failure the user should read (status 4 with this reason): bad media, no face found."""
+
+    def __init__(self, reason: str, error_code: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.error_code = error_code
+
+
+class Cancelled(Exception):
+    """Raised by ``Job.check_cancelled`` when the task was deleted or its lease was lost."""
+
+
+class EngineUnavailable(Exception):
+    """The engine for a product is not installed or not configured; the message says what."""
+
+
+@dataclass
+class Job:
+    task_id: str
+    product: str
+    params: dict[str, Any]
+    inputs: dict[str, Path]
+    work_dir: Path
+    report_progress: Callable[[int], None]
+    check_cancelled: Callable[[], None]
+
+
+@dataclass
+class PipelineResult:
+    """``files`` maps output names (``video``, ``original_srt``...) to finished files."""
+
+    files: dict[str, Path]
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A named step and its share of the progress bar."""
+
+    name: str
+    weight: float
+
+
+class Pipeline(Protocol):
+    """What every product engine provides. Catalog methods list what it can really make."""
+
+    engine: str
+
+    def run(self, job: Job) -> PipelineResult: ...
+
+    def catalog(self) -> dict[str, Sequence[dict[str, Any]]]:
+        """Optional lists for the catalog endpoints: ``effects``, ``models``, ``languages``, ``voices``."""
+        ...
+
+
+class StageProgress:
+    """Maps progress within weighted stages onto the task's 0-100 bar."""
+
+    def __init__(self, job: Job, stages: Sequence[Stage]) -> None:
+        self._job = job
+        total = sum(stage.weight for stage in stages) or 1.0
+        self._start: dict[str, float] = {}
+        self._span: dict[str, float] = {}
+        done = 0.0
+        for stage in stages:
+            self._start[stage.name] = done / total
+            self._span[stage.name] = stage.weight / total
+            done += stage.weight
+
+    def update(self, stage: str, fraction: float) -> None:
+        """Report ``fraction`` (0-1) of ``stage`` done, and honour cancellation."""
+        self._job.check_cancelled()
+        fraction = min(max(fraction, 0.0), 1.0)
+        self._job.report_progress(int(99 * (self._start[stage] + self._span[stage] * fraction)))

@@ -1,0 +1,56 @@
+"""The objects one process needs, built once from the settings and shared by the API,
+the workers and the command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from reelsmith.pipelines.registry import PipelineRegistry
+from reelsmith.services.accounts import AccountService
+from reelsmith.services.lifecycle import TaskLifecycle
+from reelsmith.services.tasks import TaskService
+from reelsmith.settings import Settings
+from reelsmith.storage.local import LocalStorage
+from reelsmith.storage.signing import UrlSigner
+from reelsmith.store.db import Database
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+
+    @cached_property
+    def db(self) -> Database:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return Database(self.settings.sqlalchemy_url)
+
+    @cached_property
+    def storage(self) -> LocalStorage:
+        return LocalStorage(self.settings.files_dir)
+
+    @cached_property
+    def signer(self) -> UrlSigner:
+        return UrlSigner(self.settings.secret, self.settings.retention_ms)
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        return AccountService(self.db, self.settings)
+
+    @cached_property
+    def tasks(self) -> TaskService:
+        return TaskService(self.db, self.storage)
+
+    @cached_property
+    def lifecycle(self) -> TaskLifecycle:
+        return TaskLifecycle(self.db, int(self.settings.lease_seconds * 1000), self.settings.max_attempts)
+
+    @cached_property
+    def registry(self) -> PipelineRegistry:
+        return PipelineRegistry(self.settings)
+
+    def prepare(self) -> None:
+        """Create folders and bring the database schema up to date."""
+        self.settings.files_dir.mkdir(parents=True, exist_ok=True)
+        self.settings.work_dir.mkdir(parents=True, exist_ok=True)
+        self.db.migrate()

@@ -1,0 +1,1 @@
+"""Use cases: accounts and tokens, pricing and credits, creating and reading tasks."""

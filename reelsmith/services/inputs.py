@@ -1,0 +1,108 @@
+"""A request's input media: fetched safely, checked, and kept in storage for the worker.
+
+If the request fails part-way (a bad second URL, no credits) the files already stored are
+removed again, so a refused request leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+from reelsmith.media.fetch import fetch_input
+from reelsmith.media.probe import MediaInfo, check_image, check_video, probe
+from reelsmith.errors import ApiError, Code
+from reelsmith.runtime import Runtime
+from reelsmith.storage.local import StoredFile
+
+
+class InputBatch:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.stored: dict[str, StoredFile] = {}
+        self._scratch = Path(tempfile.mkdtemp(prefix="inputs-", dir=runtime.settings.work_dir))
+
+    async def __aenter__(self) -> InputBatch:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        shutil.rmtree(self._scratch, ignore_errors=True)
+        if exc is not None:
+            self.discard()
+
+    def discard(self) -> None:
+        for stored in self.stored.values():
+            self.runtime.storage.delete(stored.key)
+        self.stored.clear()
+
+    async def _fetch(self, name: str, url: str, field: str, kind: Literal["image", "video", "audio", "caption"]) -> Path:
+        settings = self.runtime.settings
+        fetched = await fetch_input(
+            url,
+            field=field,
+            kind=kind,
+            settings=settings,
+            dest_dir=self._scratch,
+            storage=self.runtime.storage,
+            signer=self.runtime.signer,
+        )
+        return fetched.path
+
+    async def _keep(self, name: str, path: Path) -> Path:
+        stored = await asyncio.to_thread(self.runtime.storage.put_file, path, None, True)
+        self.stored[name] = stored
+        return self.runtime.storage.path(stored.key)
+
+    async def image(self, name: str, url: str, field: str) -> Path:
+        """A PNG or JPEG that decodes."""
+        path = await self._fetch(name, url, field, "image")
+        await asyncio.to_thread(check_image, path, field=field)
+        return await self._keep(name, path)
+
+    async def video(
+        self, name: str, url: str, field: str, *, max_seconds: float | None, max_fps: float | None, require_audio: bool
+    ) -> tuple[Path, MediaInfo]:
+        """An MP4 whose streams pass the product's limits (codes 1203, 1204, 1209, 1210)."""
+        path = await self._fetch(name, url, field, "video")
+        info = await asyncio.to_thread(
+            check_video, path, field=field, max_seconds=max_seconds, max_fps=max_fps, require_audio=require_audio
+        )
+        return await self._keep(name, path), info
+
+    async def audio(self, name: str, url: str, field: str) -> tuple[Path, MediaInfo]:
+        path = await self._fetch(name, url, field, "audio")
+        try:
+            info = await asyncio.to_thread(probe, path)
+        except Exception as exc:
+            raise ApiError(Code.PARAMETER, f"{field} could not be read as audio") from exc
+        if not info.has_audio:
+            raise ApiError(Code.PARAMETER, f"{field} has no audio stream")
+        return await self._keep(name, path), info
+
+    async def caption(self, name: str, url: str, field: str) -> Path:
+        path = await self._fetch(name, url, field, "caption")
+        return await self._keep(name, path)
+
+    async def duplicate(self, files: dict[str, StoredFile]) -> dict[str, StoredFile]:
+        """Fresh copies of already-kept inputs, for a second task of the same request."""
+        copies = {}
+        for name, stored in files.items():
+            copy = await asyncio.to_thread(self.runtime.storage.put_file, self.runtime.storage.path(stored.key))
+            self.stored[f"{name}-{copy.key}"] = copy
+            copies[name] = copy
+        return copies
+
+    async def copy_of(self, name: str, stored: StoredFile) -> Path:
+        """A private copy of a file already in storage (a previous task's output)."""
+        source = self.runtime.storage.path(stored.key)
+        if not source.is_file():
+            raise ApiError(Code.PARAMETER, "the previous video has expired and was deleted")
+        copy = await asyncio.to_thread(self.runtime.storage.put_file, source)
+        self.stored[name] = copy
+        return self.runtime.storage.path(copy.key)

@@ -1,0 +1,113 @@
+"""A task's life on the worker side: claim under a lease, heartbeat, progress, finish or fail.
+
+Every transition is a conditional UPDATE on (id, lease_owner), so a worker that lost its lease
+(it stalled, another worker took the task) can no longer change the task.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select, update
+
+from reelsmith.services.credits import refund_task
+from reelsmith.store.db import Database
+from reelsmith.store.ids import now_ms
+from reelsmith.store.models import Task
+
+
+class TaskLifecycle:
+    def __init__(self, db: Database, lease_ms: int, max_attempts: int) -> None:
+        self.db = db
+        self.lease_ms = lease_ms
+        self.max_attempts = max_attempts
+
+    def _claimable(self, now: int) -> Any:
+        return (
+            Task.deleted.is_(False),
+            or_(Task.status == 1, (Task.status == 2) & (Task.lease_expires < now)),
+        )
+
+    def next_claimable(self, engines: list[str]) -> str | None:
+        """The oldest task that one of ``engines`` could run now (queued, or its lease expired)."""
+        with self.db.read() as session:
+            return session.scalars(
+                select(Task.id)
+                .where(*self._claimable(now_ms()), Task.engine.in_(engines))
+                .order_by(Task.create_time)
+                .limit(1)
+            ).first()
+
+    def claim(self, task_id: str, owner: str) -> Task | None:
+        """Take the task for ``owner`` if it is queued or its lease expired; None otherwise.
+        A task taken more than ``max_attempts`` times fails for good, with a refund."""
+        now = now_ms()
+        with self.db.write() as session:
+            done = session.execute(
+                update(Task)
+                .where(Task.id == task_id, *self._claimable(now))
+                .values(
+                    status=2,
+                    lease_owner=owner,
+                    lease_expires=now + self.lease_ms,
+                    attempts=Task.attempts + 1,
+                    update_time=now,
+                )
+            )
+            if done.rowcount != 1:
+                return None
+            task = session.get(Task, task_id)
+            assert task is not None
+            if task.attempts > self.max_attempts:
+                self._fail(session, task, f"the task was abandoned by {self.max_attempts} workers in a row; "
+                           "the credits were refunded", None)
+                return None
+            return task
+
+    def heartbeat(self, task_id: str, owner: str) -> bool:
+        """Extend the lease; False when the task is no longer ours (lost lease, deleted)."""
+        now = now_ms()
+        with self.db.write() as session:
+            done = session.execute(
+                update(Task)
+                .where(Task.id == task_id, Task.lease_owner == owner, Task.status == 2, Task.deleted.is_(False))
+                .values(lease_expires=now + self.lease_ms)
+            )
+            return done.rowcount == 1
+
+    def set_progress(self, task_id: str, owner: str, progress: int) -> bool:
+        with self.db.write() as session:
+            done = session.execute(
+                update(Task)
+                .where(Task.id == task_id, Task.lease_owner == owner, Task.status == 2)
+                .values(progress=max(0, min(progress, 99)), update_time=now_ms())
+            )
+            return done.rowcount == 1
+
+    def complete(self, task_id: str, owner: str, result: dict[str, Any]) -> bool:
+        with self.db.write() as session:
+            done = session.execute(
+                update(Task)
+                .where(Task.id == task_id, Task.lease_owner == owner, Task.status == 2)
+                .values(status=3, progress=100, result=result, lease_expires=None, update_time=now_ms())
+            )
+            return done.rowcount == 1
+
+    def fail(self, task_id: str, owner: str, reason: str, error_code: int | None = None) -> bool:
+        """Status 4 with ``reason``, and the credits back."""
+        with self.db.write() as session:
+            task = session.scalars(
+                select(Task).where(Task.id == task_id, Task.lease_owner == owner, Task.status == 2)
+            ).first()
+            if task is None:
+                return False
+            self._fail(session, task, reason, error_code)
+            return True
+
+    def _fail(self, session: Any, task: Task, reason: str, error_code: int | None) -> None:
+        session.execute(
+            update(Task)
+            .where(Task.id == task.id)
+            .values(status=4, fail_reason=reason, error_code=error_code, lease_expires=None, update_time=now_ms())
+        )
+        refund_task(session, task)

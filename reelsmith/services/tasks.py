@@ -1,0 +1,142 @@
+"""Creating, reading and deleting tasks on behalf of a team."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+
+from reelsmith.errors import ApiError, Code
+from reelsmith.services.accounts import Caller
+from reelsmith.services.credits import charge_credits, refund_task
+from reelsmith.storage.local import LocalStorage, StoredFile
+from reelsmith.store.db import Database
+from reelsmith.store.ids import is_object_id, new_object_id, now_ms
+from reelsmith.store.models import Task
+
+
+@dataclass
+class NewTask:
+    """A validated, priced request for one task; ``inputs`` are already in storage."""
+
+    product: str
+    engine: str
+    params: dict[str, Any]
+    inputs: dict[str, StoredFile]
+    price: int
+    webhook_url: str = ""
+    batch_id: str | None = None
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+class TaskService:
+    def __init__(self, db: Database, storage: LocalStorage) -> None:
+        self.db = db
+        self.storage = storage
+
+    def create(self, caller: Caller, new_tasks: list[NewTask]) -> list[Task]:
+        """Charge the total and insert every task in one transaction: all or nothing."""
+        total = sum(item.price for item in new_tasks)
+        created = now_ms()
+        tasks = [
+            Task(
+                id=new_object_id(),
+                account_id=caller.account_id,
+                product=item.product,
+                engine=item.engine,
+                status=1,
+                progress=0,
+                params={**item.params, "inputs": {k: v.to_json() for k, v in item.inputs.items()}},
+                result=item.result,
+                credits_charged=item.price,
+                refunded=False,
+                webhook_url=item.webhook_url,
+                batch_id=item.batch_id,
+                deleted=False,
+                create_time=created,
+                update_time=created,
+                attempts=0,
+            )
+            for item in new_tasks
+        ]
+        try:
+            with self.db.write() as session:
+                charge_credits(session, caller.account_id, total)
+                session.add_all(tasks)
+        except ApiError:
+            self._discard_inputs(new_tasks)
+            raise
+        return tasks
+
+    def _discard_inputs(self, new_tasks: list[NewTask]) -> None:
+        for item in new_tasks:
+            for stored in item.inputs.values():
+                self.storage.delete(stored.key)
+
+    def get(self, caller: Caller, task_id: object, product: str | None = None) -> Task:
+        """A task of the caller's team, or 1008 (also for other teams' tasks)."""
+        if not isinstance(task_id, str) or not task_id:
+            raise ApiError(Code.PARAMETER, "video_model_id is required")
+        task = self._own(caller, [task_id]).get(task_id)
+        if task is None or (product is not None and task.product != product):
+            raise ApiError(Code.NOT_FOUND, f"the content {task_id} does not exist")
+        return task
+
+    def get_many(self, caller: Caller, task_ids: list[str], product: str | None = None) -> list[Task]:
+        """The caller's tasks among ``task_ids``, in the order asked; unknown ids left out."""
+        found = self._own(caller, task_ids)
+        return [
+            found[i] for i in dict.fromkeys(task_ids) if i in found and (product is None or found[i].product == product)
+        ]
+
+    def _own(self, caller: Caller, task_ids: list[str]) -> dict[str, Task]:
+        wanted = [i for i in task_ids if is_object_id(i)]
+        if not wanted:
+            return {}
+        with self.db.read() as session:
+            rows = session.scalars(
+                select(Task).where(
+                    Task.id.in_(wanted), Task.account_id == caller.account_id, Task.deleted.is_(False)
+                )
+            )
+            return {task.id: task for task in rows}
+
+    def delete(self, caller: Caller, task_ids: list[str], product: str) -> tuple[list[str], list[dict[str, str]]]:
+        """Delete finished tasks and their files; a queued task is cancelled and refunded.
+        Returns (deleted ids, [{_id, msg}] for those that could not be deleted)."""
+        deleted: list[str] = []
+        refused: list[dict[str, str]] = []
+        doomed_files: list[str] = []
+        with self.db.write() as session:
+            for task_id in dict.fromkeys(task_ids):
+                task = session.scalars(
+                    select(Task).where(
+                        Task.id == task_id,
+                        Task.account_id == caller.account_id,
+                        Task.product == product,
+                        Task.deleted.is_(False),
+                    )
+                ).first() if is_object_id(task_id) else None
+                if task is None:
+                    refused.append({"_id": task_id, "msg": "the content does not exist"})
+                    continue
+                if task.status == 2:
+                    refused.append({"_id": task_id, "msg": "the task is still processing"})
+                    continue
+                if task.status == 1:
+                    refund_task(session, task)
+                session.execute(
+                    update(Task).where(Task.id == task.id).values(deleted=True, update_time=now_ms())
+                )
+                doomed_files.extend(_file_keys(task))
+                deleted.append(task_id)
+        for key in doomed_files:
+            self.storage.delete(key)
+        return deleted, refused
+
+
+def _file_keys(task: Task) -> list[str]:
+    keys = [value["key"] for value in task.params.get("inputs", {}).values()]
+    keys += [value["key"] for value in task.result.get("files", {}).values()]
+    return keys

@@ -1,0 +1,123 @@
+"""Configuration: one settings object, read from ``REELSMITH_*`` environment variables."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+ALL_ENGINES = ("character-swap", "video-translation", "image2video")
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure. Each field is ``REELSMITH_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="REELSMITH_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("./data"), description="Where the database and files live.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is SQLite in data_dir/reelsmith.db."
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs tokens and file URLs and encrypts stored API keys. "
+        "Default: generated once and kept in data_dir/secret.key.",
+    )
+    public_url: str | None = Field(
+        default=None, description="Base URL for file links; default is the URL the request came to."
+    )
+
+    token_lifetime_days: int = 365
+    retention_days: float = 7.0
+    retention_sweep_seconds: float = 3600.0
+
+    workers: int = Field(default=2, ge=0, description="Worker processes inside `reelsmith serve`.")
+    engines: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(ALL_ENGINES))
+    engine_plugins: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="Extra or replacement pipelines: 'engine=module:Class,engine2=module:Class'.",
+    )
+    lease_seconds: float = 30.0
+    poll_interval_seconds: float = 0.25
+    max_attempts: int = 3
+
+    allow_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Private networks (CIDRs) that input fetching and webhooks may reach.",
+    )
+    fetch_timeout_seconds: float = 60.0
+    fetch_max_bytes: int = 300 * 1024 * 1024
+    fetch_max_redirects: int = 5
+    image_max_bytes: int = 30 * 1024 * 1024
+    upload_max_bytes: int = 300 * 1024 * 1024
+    request_max_bytes: int = 1024 * 1024
+
+    character_swap_max_seconds: float = 120.0
+    translation_max_seconds: float = 60.0
+    translation_max_fps: float = 30.0
+
+    demo_credits: int = 1000
+
+    @field_validator("engines", "allow_networks", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("engine_plugins", mode="before")
+    @classmethod
+    def _split_map(cls, value: object) -> object:
+        if isinstance(value, str):
+            pairs = [part.split("=", 1) for part in value.split(",") if part.strip()]
+            return {name.strip(): target.strip() for name, target in pairs}
+        return value
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            ipaddress.ip_network(cidr, strict=False)
+        return value
+
+    @cached_property
+    def allowed_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in self.allow_networks)
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.data_dir / "work"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'reelsmith.db').resolve()}"
+
+    @property
+    def retention_ms(self) -> int:
+        return int(self.retention_days * 86_400_000)
+
+    @cached_property
+    def secret(self) -> bytes:
+        """The server secret, created on first use when the operator did not set one."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (used by the CLI and tests)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Where media files live (a local folder), signed expiring URLs, and retention."""

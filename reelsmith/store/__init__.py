@@ -1,0 +1,1 @@
+"""Task records, accounts and credits: SQLAlchemy models, sessions and migrations."""

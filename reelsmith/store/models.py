@@ -1,0 +1,65 @@
+"""The tables: accounts (teams) and tasks. The task table is the truth about every task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from reelsmith.store.ids import new_object_id, now_ms
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    """A team: credentials, plan, credit balance."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(24), unique=True, default=new_object_id)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    client_id: Mapped[str] = mapped_column(String(16), unique=True)
+    # SHA-256 of the key, for look-up; the key itself is never stored in clear.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The key encrypted with the server secret: webhook payloads are encrypted with the raw key
+    # (API.md section 6), so it must be recoverable by the server and by nobody else.
+    key_encrypted: Mapped[str] = mapped_column(Text)
+    key_version: Mapped[int] = mapped_column(Integer, default=1)
+    plan: Mapped[str] = mapped_column(String(16), default="free")
+    credit: Mapped[int] = mapped_column(BigInteger, default=0)
+    banned: Mapped[bool] = mapped_column(Boolean, default=False)
+    create_time: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+
+
+class Task(Base):
+    """One asynchronous job of any product. Product fields live in ``params`` and ``result``."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True, default=new_object_id)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    product: Mapped[str] = mapped_column(String(32))
+    engine: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer, default=1)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    fail_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    credits_charged: Mapped[int] = mapped_column(Integer, default=0)
+    refunded: Mapped[bool] = mapped_column(Boolean, default=False)
+    webhook_url: Mapped[str] = mapped_column(Text, default="")
+    batch_id: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    create_time: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    update_time: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    # Leases: a worker owns a task until lease_expires; a dead worker's task is taken again.
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_expires: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_tasks_claim", "status", "engine", "create_time"),)

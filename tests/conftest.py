@@ -1,0 +1,131 @@
+"""Shared fixtures: generated media on a loopback HTTP server, a data folder per test, the
+real app behind an HTTP client, and accounts."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from reelsmith.api.app import create_app
+from reelsmith.dispatch.run_task import run_task
+from reelsmith.runtime import Runtime
+from reelsmith.settings import Settings
+from tests.media import make_media
+
+STILL_ENGINE = "image2video=tests.engines.still_video:StillVideoPipeline"
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("media")
+    make_media(folder)
+    return folder
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def media_url(media_dir: Path) -> Iterator[str]:
+    """Base URL of a loopback server that serves the generated media."""
+    handler = functools.partial(_QuietHandler, directory=str(media_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "secret_key": "test-secret",
+        "allow_networks": ["127.0.0.0/8"],
+        "workers": 0,
+        "lease_seconds": 5,
+        "poll_interval_seconds": 0.05,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    runtime = Runtime(settings)
+    runtime.prepare()
+    yield runtime
+    runtime.db.dispose()
+
+
+@dataclass
+class Team:
+    """A team and a client that calls the API as it."""
+
+    client: TestClient
+    client_id: str
+    api_key: str
+    uid: int
+    team_id: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"x-api-key": self.api_key}
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> dict[str, Any]:
+        response = self.client.post(path, json=body, headers=self.headers, **kwargs)
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def get(self, path: str, **params: Any) -> dict[str, Any]:
+        response = self.client.get(path, params=params, headers=self.headers)
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime)) as client:
+        yield client
+
+
+@pytest.fixture
+def make_team(runtime: Runtime, client: TestClient) -> Any:
+    def make(plan: str = "pro", credits: int = 1000) -> Team:
+        account, creds = runtime.accounts.create(name="test", plan=plan, credits=credits)
+        return Team(client, creds.client_id, creds.api_key, account.id, account.team_id)
+
+    return make
+
+
+@pytest.fixture
+def pro(make_team: Any) -> Team:
+    return make_team("pro", 1000)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def free(make_team: Any) -> Team:
+    return make_team("free", 1000)  # type: ignore[no-any-return]
+
+
+def run_pending(runtime: Runtime, owner: str = "test-worker") -> int:
+    """Run queued tasks in this process with the workers' own ``run_task``; returns how many."""
+    count = 0
+    while (task_id := runtime.lifecycle.next_claimable(list(runtime.settings.engines))) is not None:
+        run_task(runtime, task_id, owner)
+        count += 1
+    return count

@@ -1,0 +1,61 @@
+"""A stand-in Image to Video engine for the service-core tests.
+
+The real Image to Video engine is its own issue; these tests need an engine that produces a
+real file and takes a controllable time, to exercise dispatch, leases and results. It renders
+the input image as a still H.264 clip with ffmpeg, in ``REELSMITH_TEST_STEPS`` steps of
+``REELSMITH_TEST_STEP_SECONDS`` each, reporting progress and honouring cancellation. A prompt
+containing ``fail`` makes it fail with a user-facing reason. It is plugged in through
+``REELSMITH_ENGINE_PLUGINS`` like any operator's engine.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from typing import Any
+
+from reelsmith.media.probe import ffmpeg_exe, probe
+from reelsmith.pipelines.base import Job, PipelineError, PipelineResult, Stage, StageProgress
+from reelsmith.settings import Settings
+
+
+class StillVideoPipeline:
+    engine = "image2video"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def catalog(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            "effects": [
+                {"_id": "000000000000000000000001", "name": "Still", "effect_code": "still_1",
+                 "logo": "", "video_url": "", "create_time": 0},
+            ],
+            "models": [
+                {"value": "test-still-v1", "label": "Still", "description": "test engine",
+                 "resolutionList": [], "durationList": [5, 10], "maxCount": 4,
+                 "supportedLastFrame": False, "isPro": False},
+            ],
+        }
+
+    def run(self, job: Job) -> PipelineResult:
+        steps = int(os.environ.get("REELSMITH_TEST_STEPS", "1"))
+        step_seconds = float(os.environ.get("REELSMITH_TEST_STEP_SECONDS", "0"))
+        progress = StageProgress(job, [Stage("wait", 1), Stage("encode", 1)])
+        if "fail" in job.params.get("prompt", ""):
+            raise PipelineError("the prompt asked this test engine to fail")
+        for step in range(steps):
+            time.sleep(step_seconds)
+            progress.update("wait", (step + 1) / steps)
+        output = job.work_dir / "out.mp4"
+        source = job.inputs.get("image") or job.inputs["video"]
+        seconds = 1
+        subprocess.run(
+            [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-loop", "1", "-i", str(source),
+             "-t", str(seconds), "-r", "10", "-vf", "scale=64:-2", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+             str(output)],
+            check=True,
+        )
+        progress.update("encode", 1.0)
+        return PipelineResult(files={"video": output}, fields={"video_duration": probe(output).duration})

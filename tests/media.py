@@ -1,0 +1,54 @@
+"""Small test media made with the ffmpeg binary that imageio-ffmpeg ships."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from reelsmith.media.probe import ffmpeg_exe
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+
+
+def make_video(path: Path, seconds: float, *, fps: int = 10, audio: bool = True, size: str = "64x48") -> Path:
+    inputs = ["-f", "lavfi", "-i", f"testsrc=size={size}:rate={fps}"]
+    if audio:
+        inputs += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000"]
+    codecs = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    if audio:
+        codecs += ["-c:a", "aac", "-b:a", "32k"]
+    ffmpeg(*inputs, "-t", str(seconds), *codecs, str(path))
+    return path
+
+
+def make_image(path: Path, size: str = "96x96") -> Path:
+    ffmpeg("-f", "lavfi", "-i", f"testsrc=size={size}:rate=1", "-frames:v", "1", str(path))
+    return path
+
+
+def make_audio(path: Path, seconds: float = 2) -> Path:
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=330:sample_rate=16000", "-t", str(seconds), str(path))
+    return path
+
+
+def make_media(folder: Path) -> dict[str, Path]:
+    """Every file the API tests fetch, by name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {
+        "face.png": make_image(folder / "face.png"),
+        "face.jpg": make_image(folder / "face.jpg"),
+        "clip.mp4": make_video(folder / "clip.mp4", 2),
+        "clip12.mp4": make_video(folder / "clip12.mp4", 12, fps=2),
+        "silent.mp4": make_video(folder / "silent.mp4", 2, audio=False),
+        "fast.mp4": make_video(folder / "fast.mp4", 1, fps=60),
+        "long.mp4": make_video(folder / "long.mp4", 61, fps=1, size="32x24"),
+        "huge_long.mp4": make_video(folder / "huge_long.mp4", 121, fps=1, size="32x24"),
+        "tone.mp3": make_audio(folder / "tone.mp3"),
+    }
+    (folder / "notes.txt").write_text("this is not an image\n")
+    files["notes.txt"] = folder / "notes.txt"
+    (folder / "captions.srt").write_text("1\n00:00:00,000 --> 00:00:01,500\nHello there.\n")
+    files["captions.srt"] = folder / "captions.srt"
+    return files
