@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 import uvicorn
@@ -60,7 +60,7 @@ def _serve(settings: Settings, host: str, port: int, run_workers: bool) -> None:
 def serve(
     host: HostOpt = "127.0.0.1",
     port: PortOpt = 8000,
-    workers: Annotated[Optional[int], typer.Option(help="Worker processes (default REELSMITH_WORKERS).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default REELSMITH_WORKERS).")] = None,
 ) -> None:
     """The API and the workers in one process group (the embedded default)."""
     overrides = {"workers": workers} if workers is not None else {}
@@ -75,7 +75,7 @@ def api(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
 
 @app.command()
 def worker(
-    engines: Annotated[Optional[str], typer.Option(help="Comma-separated engines (default: REELSMITH_ENGINES).")] = None,
+    engines: Annotated[str | None, typer.Option(help="Comma-separated engines (default: REELSMITH_ENGINES).")] = None,
 ) -> None:
     """A worker process that claims and runs tasks from the task table."""
     from reelsmith.dispatch.embedded import worker_loop
@@ -206,8 +206,8 @@ def _task_row(task: Task) -> dict[str, object]:
 
 @tasks_app.command("list")
 def tasks_list(
-    account: Annotated[Optional[str], typer.Option(help="Only this team (clientId, team_id or uid).")] = None,
-    status: Annotated[Optional[int], typer.Option(help="Only this status (1-4).")] = None,
+    account: Annotated[str | None, typer.Option(help="Only this team (clientId, team_id or uid).")] = None,
+    status: Annotated[int | None, typer.Option(help="Only this status (1-4).")] = None,
     limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
     as_json: JsonOpt = False,
 ) -> None:

@@ -6,10 +6,10 @@ import ipaddress
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 ALL_ENGINES = ("character-swap", "video-translation", "image2video")
 

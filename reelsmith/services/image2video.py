@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -67,17 +66,19 @@ def _effect_name(runtime: Runtime, effect_code: str) -> str:
 
 
 def _model(runtime: Runtime, model_name: str, order: Image2VideoOrder) -> str:
+    """The model that will run (the first installed one by default), checked against the order."""
     models = {str(m["value"]): m for m in runtime.registry.catalog("models")}
-    if not model_name:
-        return next(iter(models), "")
-    model = models.get(model_name)
+    name = model_name or next(iter(models), "")
+    model = models.get(name)
     if model is None:
-        raise ApiError(Code.PARAMETER, f"model_name {model_name!r} is not an installed model; see /api/open/v4/aigModel/list")
+        if model_name:
+            raise ApiError(Code.PARAMETER, f"model_name {model_name!r} is not an installed model; see /api/open/v4/aigModel/list")
+        return name
     if order.count > int(model.get("maxCount", 10)):
-        raise ApiError(Code.PARAMETER, f"count must be at most {model['maxCount']} for {model_name}")
+        raise ApiError(Code.PARAMETER, f"count must be at most {model['maxCount']} for {name}")
     if order.last_image_url and not model.get("supportedLastFrame", False):
-        raise ApiError(Code.PARAMETER, f"last_image_url is not supported by {model_name}")
-    return model_name
+        raise ApiError(Code.PARAMETER, f"last_image_url is not supported by {name}")
+    return name
 
 
 async def create_image2video(runtime: Runtime, caller: Caller, order: Image2VideoOrder, batch: bool = False) -> list[Task]:

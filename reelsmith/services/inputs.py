@@ -13,9 +13,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
+from reelsmith.errors import ApiError, Code
 from reelsmith.media.fetch import fetch_input
 from reelsmith.media.probe import MediaInfo, check_image, check_video, probe
-from reelsmith.errors import ApiError, Code
 from reelsmith.runtime import Runtime
 from reelsmith.storage.local import StoredFile
 

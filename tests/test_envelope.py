@@ -1,0 +1,75 @@
+"""Malformed requests: every one gets HTTP 200, code 1003 and a message naming the problem."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import Team
+
+CREATE = "/api/open/v4/characterSwap/create"
+
+
+def _post_raw(client: TestClient, team: Team, body: bytes) -> dict:
+    response = client.post(CREATE, content=body, headers={**team.headers, "content-type": "application/json"})
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_malformed_json(client: TestClient, pro: Team) -> None:
+    answer = _post_raw(client, pro, b'{"image": ')
+    assert answer["code"] == 1003 and "not valid JSON" in answer["msg"]
+
+
+def test_empty_body(client: TestClient, pro: Team) -> None:
+    answer = _post_raw(client, pro, b"")
+    assert answer["code"] == 1003
+
+
+def test_body_that_is_not_an_object(client: TestClient, pro: Team) -> None:
+    answer = _post_raw(client, pro, b"[1, 2]")
+    assert answer["code"] == 1003 and "JSON object" in answer["msg"]
+
+
+def test_huge_body(client: TestClient, pro: Team) -> None:
+    answer = _post_raw(client, pro, b'{"prompt": "' + b"a" * (2 * 1024 * 1024) + b'"}')
+    assert answer["code"] == 1003 and "larger than" in answer["msg"]
+
+
+def test_auth_is_checked_before_the_body(client: TestClient) -> None:
+    response = client.post(CREATE, json={"image": "x"})
+    assert response.json()["code"] == 1102
+
+
+def test_unknown_path_is_a_plain_404(client: TestClient) -> None:
+    assert client.get("/api/open/v3/nothing").status_code == 404
+
+
+def test_openapi_describes_the_real_fields(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
+    for path in (
+        "/api/open/v3/getToken",
+        "/api/open/v4/characterSwap/create",
+        "/api/open/v3/content/video/createbytranslate",
+        "/api/open/v3/content/video/infobymodelid",
+        "/api/open/v4/image2Video/createBySourcePrompt",
+        "/api/open/v4/image2Video/createBySourcePrompt/batch",
+        "/api/open/v4/image2Video/resultsByIds",
+        "/api/open/v4/image2Video/effects",
+        "/api/open/v4/image2Video/updateVideoAudio",
+        "/api/open/v4/image2Video/delbyids",
+        "/api/open/v4/aigModel/list",
+        "/api/open/v3/language/list",
+        "/api/open/v4/voice/videoTranslation",
+        "/api/reelsmith/v1/upload",
+    ):
+        assert path in paths, path
+    swap = schema["components"]["schemas"]["CharacterSwapRequest"]["properties"]
+    assert {"image", "video", "duration", "resolution", "mode", "prompt"} <= set(swap)
+    assert client.get("/docs").status_code == 200
+
+
+def test_health(client: TestClient) -> None:
+    assert client.get("/healthz").json()["code"] == 1000
+    ready = client.get("/readyz").json()
+    assert ready["code"] == 1000 and ready["data"] == {"database": "ok", "storage": "ok"}

@@ -1,0 +1,106 @@
+"""Video Translation through the API: one task per language, all_results, media limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from reelsmith.runtime import Runtime
+from tests.conftest import Team, run_pending
+
+CREATE = "/api/open/v3/content/video/createbytranslate"
+INFO = "/api/open/v3/content/video/infobymodelid"
+QUOTA = "/api/open/v3/faceswap/quota/info"
+
+TASK_FIELDS = {
+    "_id", "create_time", "uid", "team_id", "target_video", "language", "source_language", "video_status",
+    "video_lock_duration", "deduction_lock_duration", "video", "lipsync", "speaker_num", "webhookUrl",
+}
+
+
+def test_one_task_per_language_with_all_results(pro: Team, media_url: str) -> None:
+    body = {"url": f"{media_url}/clip12.mp4", "language": "es,fr", "webhookurl": "https://e.com/h"}
+    answer = pro.post(CREATE, body)
+    assert answer["code"] == 1000, answer
+    results = answer["all_results"]
+    assert [r["data"]["language"] for r in results] == ["es", "fr"]
+    assert all(r["code"] == 1000 and r["msg"] == "OK" for r in results)
+    assert answer["data"] == results[0]["data"]
+    first = answer["data"]
+    assert TASK_FIELDS <= set(first)
+    assert first["target_video"] == body["url"] and first["video"] == ""
+    assert first["video_status"] == 1 and first["source_language"] == "DEFAULT"
+    assert first["video_lock_duration"] == pytest.approx(12, abs=0.1)
+    assert first["deduction_lock_duration"] == 15
+    assert first["webhookUrl"] == "https://e.com/h"
+    assert results[0]["data"]["_id"] != results[1]["data"]["_id"]
+    assert pro.get(QUOTA)["data"]["credit"] == 1000 - 2 * 15
+
+
+def test_lipsync_doubles_the_price(pro: Team, media_url: str) -> None:
+    pro.post(CREATE, {"url": f"{media_url}/clip.mp4", "language": "es", "lipsync": True})
+    assert pro.get(QUOTA)["data"]["credit"] == 1000 - 10
+
+
+def test_info_shape_and_failure_without_engine(runtime: Runtime, pro: Team, media_url: str) -> None:
+    created = pro.post(CREATE, {"url": f"{media_url}/clip.mp4", "language": "es", "caption_url": f"{media_url}/captions.srt"})
+    task_id = created["data"]["_id"]
+    queued = pro.get(INFO, video_model_id=task_id)["data"]
+    assert queued["video_status"] == 1 and queued["progress"] == 0
+    assert set(queued["audio_splits"]) == {"original_srt_url", "translated_srt_url", "no_caption_video_url"}
+    run_pending(runtime)
+    failed = pro.get(INFO, video_model_id=task_id)["data"]
+    assert failed["video_status"] == 4
+    assert "Video Translation engine is not installed" in failed["error_reason"]
+    assert failed["error_code"] and failed["deduction_duration"] == 0
+    assert pro.get(QUOTA)["data"]["credit"] == 1000
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "words"),
+    [
+        ({"url": "{media}/silent.mp4"}, 1203, "url has no audio"),
+        ({"url": "{media}/long.mp4"}, 1204, "limit is 60 s"),
+        ({"url": "{media}/fast.mp4"}, 1210, "fps"),
+        ({"url": "{media}/face.png"}, 1003, "url is not an MP4"),
+        ({"url": "file:///etc/passwd"}, 1003, "url must be an http or https URL"),
+        ({"language": ""}, 1003, "language must not be empty"),
+        ({"language": "xx"}, 1003, "language 'xx' is not a known language code"),
+        ({"language": "es,,xx"}, 1003, "'xx'"),
+        ({"language": "en", "source_language": "en"}, 1003, "same as source_language"),
+        ({"source_language": "klingon"}, 1003, "source_language"),
+        ({"caption_type": 7}, 1003, "caption_type must be one of 0, 1, 2, 3, 4"),
+        ({"speaker_num": -1}, 1003, "speaker_num must be between 0 and 10"),
+        ({"lipsync": "perhaps"}, 1003, "lipsync must be true or false"),
+        ({"studio_voice": {"style": "grumpy"}}, 1003, "studio_voice.style must be one of"),
+        ({"caption_url": "{media}/face.png"}, 1003, "caption_url"),
+    ],
+)
+def test_bad_input(runtime: Runtime, pro: Team, media_url: str, fields: dict[str, object], code: int, words: str) -> None:
+    body: dict[str, object] = {"url": f"{media_url}/clip.mp4", "language": "es"}
+    for key, value in fields.items():
+        body[key] = value.replace("{media}", media_url) if isinstance(value, str) else value
+    answer = pro.post(CREATE, body)
+    assert answer["code"] == code, answer
+    assert words in answer["msg"], answer["msg"]
+    assert pro.get(QUOTA)["data"]["credit"] == 1000
+    assert run_pending(runtime) == 0
+    assert not any(runtime.storage.root.rglob("*.*"))
+
+
+def test_deprecated_fields_are_accepted(pro: Team, media_url: str) -> None:
+    body = {"url": f"{media_url}/clip.mp4", "language": "es", "merge_interval": 1, "face_enhance": True,
+            "voices_map": {"es": {"voice_id": "v1"}}, "studio_voice": {"style": "calm", "fixed_words": {"a": "b"}}}
+    assert pro.post(CREATE, body)["code"] == 1000
+
+
+def test_not_enough_credits_for_every_language_creates_none(make_team, media_url: str) -> None:  # type: ignore[no-untyped-def]
+    team = make_team("free", 15)
+    answer = team.post(CREATE, {"url": f"{media_url}/clip.mp4", "language": "es,fr,de,it"})
+    assert answer["code"] == 1104
+    assert team.get(QUOTA)["data"]["credit"] == 15
+
+
+def test_catalogs_list_only_what_is_installed(pro: Team) -> None:
+    assert pro.get("/api/open/v3/language/list") == {"code": 1000, "msg": "OK", "data": {"lang_list": []}}
+    voices = pro.get("/api/open/v4/voice/videoTranslation", language_code="es", page=1, size=100)
+    assert voices["data"] == {"page": 1, "size": 100, "count": 0, "result": []}
