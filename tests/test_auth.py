@@ -52,7 +52,9 @@ def test_authorization_wins_over_api_key(client: TestClient, pro: Team) -> None:
     assert client.get(QUOTA, headers=headers).json()["code"] == 1101
 
 
-def test_token_signed_with_another_secret_or_expired_is_refused(client: TestClient, runtime: Runtime, pro: Team) -> None:
+def test_token_signed_with_another_secret_or_expired_is_refused(
+    client: TestClient, runtime: Runtime, pro: Team
+) -> None:
     forged = jwt.encode({"sub": str(pro.uid), "kv": 1, "exp": int(time.time()) + 60}, "guess", algorithm="HS256")
     assert client.get(QUOTA, headers={"Authorization": f"Bearer {forged}"}).json()["code"] == 1101
     secret = runtime.accounts._token_secret

@@ -13,12 +13,37 @@ INFO = "/api/open/v3/content/video/infobymodelid"
 QUOTA = "/api/open/v3/faceswap/quota/info"
 
 CREATE_FIELDS = {
-    "_id", "create_time", "uid", "team_id", "status", "video_duration", "deduction_credit", "resolution",
-    "file_name", "image_url", "video_url", "prompt", "mode", "model_name", "webhookUrl",
+    "_id",
+    "create_time",
+    "uid",
+    "team_id",
+    "status",
+    "video_duration",
+    "deduction_credit",
+    "resolution",
+    "file_name",
+    "image_url",
+    "video_url",
+    "prompt",
+    "mode",
+    "model_name",
+    "webhookUrl",
 }
 INFO_FIELDS = {
-    "_id", "create_time", "update_time", "uid", "team_id", "video_duration", "webhookUrl", "file_name",
-    "image_url", "video_url", "prompt", "resolution", "deduction_credit", "video_status",
+    "_id",
+    "create_time",
+    "update_time",
+    "uid",
+    "team_id",
+    "video_duration",
+    "webhookUrl",
+    "file_name",
+    "image_url",
+    "video_url",
+    "prompt",
+    "resolution",
+    "deduction_credit",
+    "video_status",
 }
 
 
@@ -48,7 +73,9 @@ def test_create_answer_shape_and_price(pro: Team, media_url: str) -> None:
     ("resolution", "duration", "price"),
     [("480p", None, 15), ("1080p", None, 45), ("720p", 5, 10), ("720p", 5.5, 20), ("480p", 1, 5)],
 )
-def test_price_follows_resolution_and_duration(pro: Team, media_url: str, resolution: str, duration: float | None, price: int) -> None:
+def test_price_follows_resolution_and_duration(
+    pro: Team, media_url: str, resolution: str, duration: float | None, price: int
+) -> None:
     fields: dict[str, object] = {"resolution": resolution}
     if duration is not None:
         fields["duration"] = duration
@@ -136,7 +163,9 @@ def test_bad_input_is_refused_with_the_field_and_rule(
 
 
 def test_a_long_source_is_fine_when_duration_cuts_it(pro: Team, media_url: str) -> None:
-    data = pro.post(CREATE, _body(media_url, video=f"{media_url}/huge_long.mp4", duration=60, resolution="480p"))["data"]
+    data = pro.post(CREATE, _body(media_url, video=f"{media_url}/huge_long.mp4", duration=60, resolution="480p"))[
+        "data"
+    ]
     assert data["video_duration"] == 60 and data["deduction_credit"] == 60
 
 

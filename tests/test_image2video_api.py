@@ -21,8 +21,22 @@ AUDIO = "/api/open/v4/image2Video/updateVideoAudio"
 QUOTA = "/api/open/v3/faceswap/quota/info"
 
 CREATE_FIELDS = {
-    "_id", "create_time", "uid", "team_id", "status", "webhookUrl", "resolution", "file_name", "effect_name",
-    "effect_code", "image_url", "prompt", "negative_prompt", "extend_prompt", "audio_type", "audio_url",
+    "_id",
+    "create_time",
+    "uid",
+    "team_id",
+    "status",
+    "webhookUrl",
+    "resolution",
+    "file_name",
+    "effect_name",
+    "effect_code",
+    "image_url",
+    "prompt",
+    "negative_prompt",
+    "extend_prompt",
+    "audio_type",
+    "audio_url",
     "deduction_credit",
 }
 
@@ -53,7 +67,9 @@ def test_create_answer_shape(pro: Team, media_url: str) -> None:
     assert data["deduction_credit"] == 20 and data["webhookUrl"] == "https://e.com/h"
 
 
-@pytest.mark.parametrize(("resolution", "length", "price"), [("720p", 5, 20), ("1080p", 5, 25), ("4k", 5, 30), ("4k", 10, 60)])
+@pytest.mark.parametrize(
+    ("resolution", "length", "price"), [("720p", 5, 20), ("1080p", 5, 25), ("4k", 5, 30), ("4k", 10, 60)]
+)
 def test_prices(pro: Team, media_url: str, resolution: str, length: int, price: int) -> None:
     data = pro.post(CREATE, _body(media_url, resolution=resolution, video_length=length, audio_type=1))["data"]
     assert data["deduction_credit"] == price
@@ -94,7 +110,9 @@ def test_batch_makes_count_variations_with_distinct_seeds(runtime: Runtime, pro:
     data = answer["data"]
     assert data["errorList"] == [] and len(data["successList"]) == 3
     batch_ids = {t["batch_id"] for t in data["successList"]}
-    assert len(batch_ids) == 1 and all(t["batch_count"] == 3 and t["model_name"] == "test-still-v1" for t in data["successList"])
+    assert len(batch_ids) == 1 and all(
+        t["batch_count"] == 3 and t["model_name"] == "test-still-v1" for t in data["successList"]
+    )
     assert pro.get(QUOTA)["data"]["credit"] == 1000 - 60
     with runtime.db.read() as session:
         from reelsmith.store.models import Task

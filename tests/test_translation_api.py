@@ -12,8 +12,20 @@ INFO = "/api/open/v3/content/video/infobymodelid"
 QUOTA = "/api/open/v3/faceswap/quota/info"
 
 TASK_FIELDS = {
-    "_id", "create_time", "uid", "team_id", "target_video", "language", "source_language", "video_status",
-    "video_lock_duration", "deduction_lock_duration", "video", "lipsync", "speaker_num", "webhookUrl",
+    "_id",
+    "create_time",
+    "uid",
+    "team_id",
+    "target_video",
+    "language",
+    "source_language",
+    "video_status",
+    "video_lock_duration",
+    "deduction_lock_duration",
+    "video",
+    "lipsync",
+    "speaker_num",
+    "webhookUrl",
 }
 
 
@@ -42,7 +54,9 @@ def test_lipsync_doubles_the_price(pro: Team, media_url: str) -> None:
 
 
 def test_info_shape_and_failure_without_engine(runtime: Runtime, pro: Team, media_url: str) -> None:
-    created = pro.post(CREATE, {"url": f"{media_url}/clip.mp4", "language": "es", "caption_url": f"{media_url}/captions.srt"})
+    created = pro.post(
+        CREATE, {"url": f"{media_url}/clip.mp4", "language": "es", "caption_url": f"{media_url}/captions.srt"}
+    )
     task_id = created["data"]["_id"]
     queued = pro.get(INFO, video_model_id=task_id)["data"]
     assert queued["video_status"] == 1 and queued["progress"] == 0
@@ -75,7 +89,9 @@ def test_info_shape_and_failure_without_engine(runtime: Runtime, pro: Team, medi
         ({"caption_url": "{media}/face.png"}, 1003, "caption_url"),
     ],
 )
-def test_bad_input(runtime: Runtime, pro: Team, media_url: str, fields: dict[str, object], code: int, words: str) -> None:
+def test_bad_input(
+    runtime: Runtime, pro: Team, media_url: str, fields: dict[str, object], code: int, words: str
+) -> None:
     body: dict[str, object] = {"url": f"{media_url}/clip.mp4", "language": "es"}
     for key, value in fields.items():
         body[key] = value.replace("{media}", media_url) if isinstance(value, str) else value
@@ -88,8 +104,14 @@ def test_bad_input(runtime: Runtime, pro: Team, media_url: str, fields: dict[str
 
 
 def test_deprecated_fields_are_accepted(pro: Team, media_url: str) -> None:
-    body = {"url": f"{media_url}/clip.mp4", "language": "es", "merge_interval": 1, "face_enhance": True,
-            "voices_map": {"es": {"voice_id": "v1"}}, "studio_voice": {"style": "calm", "fixed_words": {"a": "b"}}}
+    body = {
+        "url": f"{media_url}/clip.mp4",
+        "language": "es",
+        "merge_interval": 1,
+        "face_enhance": True,
+        "voices_map": {"es": {"voice_id": "v1"}},
+        "studio_voice": {"style": "calm", "fixed_words": {"a": "b"}},
+    }
     assert pro.post(CREATE, body)["code"] == 1000
 
 

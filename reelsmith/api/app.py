@@ -53,9 +53,7 @@ class BodyLimit:
             await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {"code": 1003, "msg": f"the request body is larger than {self.limit // 1024} KB"}
-        ).encode()
+        body = json.dumps({"code": 1003, "msg": f"the request body is larger than {self.limit // 1024} KB"}).encode()
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": body})
 

@@ -12,8 +12,21 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 PROMPT_MAX = 500
 STYLES = (
-    "affectionate", "angry", "calm", "cheerful", "depressed", "disgruntled", "embarrassed",
-    "empathetic", "excited", "fearful", "friendly", "unfriendly", "sad", "serious", "relaxed",
+    "affectionate",
+    "angry",
+    "calm",
+    "cheerful",
+    "depressed",
+    "disgruntled",
+    "embarrassed",
+    "empathetic",
+    "excited",
+    "fearful",
+    "friendly",
+    "unfriendly",
+    "sad",
+    "serious",
+    "relaxed",
     "professional",
 )
 
@@ -46,7 +59,9 @@ class _Body(BaseModel):
 
 
 class CharacterSwapRequest(_Body):
-    image: str = Field(validation_alias=AliasChoices("image", "image_url"), description="Character image URL (PNG/JPEG)")
+    image: str = Field(
+        validation_alias=AliasChoices("image", "image_url"), description="Character image URL (PNG/JPEG)"
+    )
     video: str = Field(validation_alias=AliasChoices("video", "video_url"), description="Source video URL (MP4)")
     duration: float | None = Field(default=None, description="Seconds of the source to use, 1-120")
     resolution: str = Field(default="720p", description="480p, 720p or 1080p (short side)")

@@ -95,8 +95,7 @@ def _make_job(
     runtime: Runtime, task_id: str, product: str, params: dict[str, Any], work_dir: Path, owner: str, lease: _Lease
 ) -> Job:
     inputs = {
-        name: runtime.storage.path(StoredFile.from_json(value).key)
-        for name, value in params.get("inputs", {}).items()
+        name: runtime.storage.path(StoredFile.from_json(value).key) for name, value in params.get("inputs", {}).items()
     }
     last_report = [0.0]
 

@@ -42,9 +42,7 @@ _NOT_A = {
 }
 
 # Major brands of ISO-BMFF files that hold still images or audio only, never a video.
-_IMAGE_BRANDS = frozenset(
-    {b"avif", b"avis", b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
-)
+_IMAGE_BRANDS = frozenset({b"avif", b"avis", b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
 _AUDIO_BRANDS = frozenset({b"M4A ", b"M4B ", b"M4P "})
 # Old QuickTime files may start with one of these boxes instead of ftyp.
 _QUICKTIME_BOXES = frozenset({b"moov", b"mdat", b"wide", b"free"})
@@ -141,9 +139,7 @@ def _new_part(field: str, dest_dir: Path) -> tuple[BinaryIO, Path]:
     return os.fdopen(fd, "wb"), Path(name)
 
 
-async def _copy_stored(
-    source: Path, field: str, dest_dir: Path, max_bytes: int, code: Code
-) -> Path:
+async def _copy_stored(source: Path, field: str, dest_dir: Path, max_bytes: int, code: Code) -> Path:
     if source.stat().st_size > max_bytes:
         raise _too_large(field, max_bytes, code)
     out, part = _new_part(field, dest_dir)
@@ -166,9 +162,7 @@ class _Progress:
         self.answered = False
 
 
-async def _download(
-    url: str, field: str, settings: Settings, dest_dir: Path, max_bytes: int, code: Code
-) -> Path:
+async def _download(url: str, field: str, settings: Settings, dest_dir: Path, max_bytes: int, code: Code) -> Path:
     out, part = _new_part(field, dest_dir)
     progress = _Progress(url)
     try:
@@ -221,9 +215,7 @@ async def _follow(
                 raise parameter_error(f"{field} answered HTTP {response.status_code}")
             await _save_body(response, out, field, max_bytes, code)
             return
-    raise parameter_error(
-        f"{field} was redirected more than {settings.fetch_max_redirects} times"
-    )
+    raise parameter_error(f"{field} was redirected more than {settings.fetch_max_redirects} times")
 
 
 def _redirect_target(current: str, location: str, field: str) -> str:
@@ -235,9 +227,7 @@ def _redirect_target(current: str, location: str, field: str) -> str:
     return target
 
 
-async def _save_body(
-    response: httpx.Response, out: BinaryIO, field: str, max_bytes: int, code: Code
-) -> None:
+async def _save_body(response: httpx.Response, out: BinaryIO, field: str, max_bytes: int, code: Code) -> None:
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise _too_large(field, max_bytes, code)
@@ -317,9 +307,7 @@ def _finish(part: Path, field: str, kind: Kind, source_url: str) -> FetchedInput
     suffix, content_type = sniffed
     final = part.with_suffix(suffix)
     os.replace(part, final)
-    return FetchedInput(
-        path=final, content_type=content_type, size=final.stat().st_size, source_url=source_url
-    )
+    return FetchedInput(path=final, content_type=content_type, size=final.stat().st_size, source_url=source_url)
 
 
 def sniff(head: bytes, kind: Kind) -> tuple[str, str] | None:

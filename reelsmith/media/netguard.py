@@ -124,9 +124,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         for address in addresses:
             remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
             try:
-                return await self._inner.connect_tcp(
-                    address, port, remaining, local_address, socket_options
-                )
+                return await self._inner.connect_tcp(address, port, remaining, local_address, socket_options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last_error = exc
         assert last_error is not None
@@ -176,4 +174,3 @@ def guarded_client(settings: Settings, *, timeout: float | None = None) -> httpx
         follow_redirects=False,
         timeout=timeout if timeout is not None else settings.fetch_timeout_seconds,
     )
-

@@ -155,17 +155,12 @@ def check_video(
     if info.video_codec not in VIDEO_CODECS or not _decodable(info.video_codec):
         raise ApiError(
             Code.BAD_ENCODING,
-            f"{field} is encoded as {info.video_codec}, which this server does not decode; "
-            f"use {_CODEC_NAMES}",
+            f"{field} is encoded as {info.video_codec}, which this server does not decode; use {_CODEC_NAMES}",
         )
     if max_seconds is not None and info.duration > max_seconds + _DURATION_SLACK:
-        raise ApiError(
-            Code.TOO_LONG, f"{field} is {info.duration:.1f} s long; the limit is {max_seconds:g} s"
-        )
+        raise ApiError(Code.TOO_LONG, f"{field} is {info.duration:.1f} s long; the limit is {max_seconds:g} s")
     if max_fps is not None and info.fps > max_fps + _FPS_SLACK:
-        raise ApiError(
-            Code.FPS_TOO_HIGH, f"{field} is {_num(info.fps)} fps; the limit is {max_fps:g} fps"
-        )
+        raise ApiError(Code.FPS_TOO_HIGH, f"{field} is {_num(info.fps)} fps; the limit is {max_fps:g} fps")
     if require_audio and not info.has_audio:
         raise ApiError(Code.NO_AUDIO, f"{field} has no audio track, and this task needs one")
     return info
@@ -206,6 +201,5 @@ def _check_sides(width: int, height: int, field: str) -> None:
         return
     if min(width, height) < IMAGE_MIN_SIDE or max(width, height) > IMAGE_MAX_SIDE:
         raise parameter_error(
-            f"{field} is {width}x{height} px; images must be "
-            f"{IMAGE_MIN_SIDE} to {IMAGE_MAX_SIDE} px on each side"
+            f"{field} is {width}x{height} px; images must be {IMAGE_MIN_SIDE} to {IMAGE_MAX_SIDE} px on each side"
         )

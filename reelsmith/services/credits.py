@@ -15,9 +15,7 @@ def charge_credits(session: Session, account_id: int, amount: int) -> None:
     if amount <= 0:
         return
     done = session.execute(
-        update(Account)
-        .where(Account.id == account_id, Account.credit >= amount)
-        .values(credit=Account.credit - amount)
+        update(Account).where(Account.id == account_id, Account.credit >= amount).values(credit=Account.credit - amount)
     )
     if done.rowcount != 1:
         raise ApiError(Code.NO_CREDITS, f"insufficient credits: this request costs {amount}")
@@ -27,12 +25,8 @@ def refund_task(session: Session, task: Task) -> None:
     """Give a task's credits back, once: the ``refunded`` flag is flipped in the same UPDATE."""
     if task.credits_charged <= 0:
         return
-    done = session.execute(
-        update(Task).where(Task.id == task.id, Task.refunded.is_(False)).values(refunded=True)
-    )
+    done = session.execute(update(Task).where(Task.id == task.id, Task.refunded.is_(False)).values(refunded=True))
     if done.rowcount == 1:
         session.execute(
-            update(Account)
-            .where(Account.id == task.account_id)
-            .values(credit=Account.credit + task.credits_charged)
+            update(Account).where(Account.id == task.account_id).values(credit=Account.credit + task.credits_charged)
         )

@@ -62,7 +62,10 @@ def _effect_name(runtime: Runtime, effect_code: str) -> str:
     for effect in runtime.registry.catalog("effects"):
         if effect["effect_code"] == effect_code:
             return str(effect["name"])
-    raise ApiError(Code.PARAMETER, f"effect_code {effect_code!r} is not one of the installed effects; see /api/open/v4/image2Video/effects")
+    raise ApiError(
+        Code.PARAMETER,
+        f"effect_code {effect_code!r} is not one of the installed effects; see /api/open/v4/image2Video/effects",
+    )
 
 
 def _model(runtime: Runtime, model_name: str, order: Image2VideoOrder) -> str:
@@ -72,7 +75,9 @@ def _model(runtime: Runtime, model_name: str, order: Image2VideoOrder) -> str:
     model = models.get(name)
     if model is None:
         if model_name:
-            raise ApiError(Code.PARAMETER, f"model_name {model_name!r} is not an installed model; see /api/open/v4/aigModel/list")
+            raise ApiError(
+                Code.PARAMETER, f"model_name {model_name!r} is not an installed model; see /api/open/v4/aigModel/list"
+            )
         return name
     if order.count > int(model.get("maxCount", 10)):
         raise ApiError(Code.PARAMETER, f"count must be at most {model['maxCount']} for {name}")
@@ -81,7 +86,9 @@ def _model(runtime: Runtime, model_name: str, order: Image2VideoOrder) -> str:
     return name
 
 
-async def create_image2video(runtime: Runtime, caller: Caller, order: Image2VideoOrder, batch: bool = False) -> list[Task]:
+async def create_image2video(
+    runtime: Runtime, caller: Caller, order: Image2VideoOrder, batch: bool = False
+) -> list[Task]:
     """``count`` tasks (distinct seeds) from one image, charged together or not at all."""
     _check_plan(caller, order)
     effect_name = _effect_name(runtime, order.effect_code)

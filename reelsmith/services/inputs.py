@@ -41,7 +41,9 @@ class InputBatch:
             self.runtime.storage.delete(stored.key)
         self.stored.clear()
 
-    async def _fetch(self, name: str, url: str, field: str, kind: Literal["image", "video", "audio", "caption"]) -> Path:
+    async def _fetch(
+        self, name: str, url: str, field: str, kind: Literal["image", "video", "audio", "caption"]
+    ) -> Path:
         settings = self.runtime.settings
         fetched = await fetch_input(
             url,

@@ -59,8 +59,12 @@ class TaskLifecycle:
             task = session.get(Task, task_id)
             assert task is not None
             if task.attempts > self.max_attempts:
-                self._fail(session, task, f"the task was abandoned by {self.max_attempts} workers in a row; "
-                           "the credits were refunded", None)
+                self._fail(
+                    session,
+                    task,
+                    f"the task was abandoned by {self.max_attempts} workers in a row; the credits were refunded",
+                    None,
+                )
                 return None
             return task
 

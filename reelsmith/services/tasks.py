@@ -96,9 +96,7 @@ class TaskService:
             return {}
         with self.db.read() as session:
             rows = session.scalars(
-                select(Task).where(
-                    Task.id.in_(wanted), Task.account_id == caller.account_id, Task.deleted.is_(False)
-                )
+                select(Task).where(Task.id.in_(wanted), Task.account_id == caller.account_id, Task.deleted.is_(False))
             )
             return {task.id: task for task in rows}
 
@@ -110,14 +108,18 @@ class TaskService:
         doomed_files: list[str] = []
         with self.db.write() as session:
             for task_id in dict.fromkeys(task_ids):
-                task = session.scalars(
-                    select(Task).where(
-                        Task.id == task_id,
-                        Task.account_id == caller.account_id,
-                        Task.product == product,
-                        Task.deleted.is_(False),
-                    )
-                ).first() if is_object_id(task_id) else None
+                task = (
+                    session.scalars(
+                        select(Task).where(
+                            Task.id == task_id,
+                            Task.account_id == caller.account_id,
+                            Task.product == product,
+                            Task.deleted.is_(False),
+                        )
+                    ).first()
+                    if is_object_id(task_id)
+                    else None
+                )
                 if task is None:
                     refused.append({"_id": task_id, "msg": "the content does not exist"})
                     continue
@@ -126,9 +128,7 @@ class TaskService:
                     continue
                 if task.status == 1:
                     refund_task(session, task)
-                session.execute(
-                    update(Task).where(Task.id == task.id).values(deleted=True, update_time=now_ms())
-                )
+                session.execute(update(Task).where(Task.id == task.id).values(deleted=True, update_time=now_ms()))
                 doomed_files.extend(_file_keys(task))
                 deleted.append(task_id)
         for key in doomed_files:

@@ -43,9 +43,14 @@ def _target_languages(runtime: Runtime, value: str, source: str) -> list[str]:
     offered = {entry["lang_code"] for entry in runtime.registry.catalog("languages")}
     for code in codes:
         if code not in LANGUAGES:
-            raise ApiError(Code.PARAMETER, f"language {code!r} is not a known language code; see /api/open/v3/language/list")
+            raise ApiError(
+                Code.PARAMETER, f"language {code!r} is not a known language code; see /api/open/v3/language/list"
+            )
         if offered and code not in offered:
-            raise ApiError(Code.PARAMETER, f"language {code!r} is not offered by the installed engines; see /api/open/v3/language/list")
+            raise ApiError(
+                Code.PARAMETER,
+                f"language {code!r} is not offered by the installed engines; see /api/open/v3/language/list",
+            )
         if code == source:
             raise ApiError(Code.PARAMETER, f"language {code!r} is the same as source_language")
     return codes
@@ -55,7 +60,9 @@ async def create_translation(runtime: Runtime, caller: Caller, order: Translatio
     """Validate and fetch the video (audio, length, fps, size), then one charged task per
     target language, created all together or not at all."""
     if order.source_language != "DEFAULT" and order.source_language not in LANGUAGES:
-        raise ApiError(Code.PARAMETER, f"source_language {order.source_language!r} must be DEFAULT or a known language code")
+        raise ApiError(
+            Code.PARAMETER, f"source_language {order.source_language!r} must be DEFAULT or a known language code"
+        )
     languages = _target_languages(runtime, order.language, order.source_language)
     settings = runtime.settings
     async with InputBatch(runtime) as inputs:

@@ -21,9 +21,7 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            self.engine = create_engine(
-                url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8
-            )
+            self.engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8)
             _configure_sqlite(self.engine)
             # BEGIN IMMEDIATE takes the write lock at the start, so two writers never both
             # read and then fail to upgrade their lock (SQLITE_BUSY without waiting).

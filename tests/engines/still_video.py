@@ -29,13 +29,26 @@ class StillVideoPipeline:
     def catalog(self) -> dict[str, list[dict[str, Any]]]:
         return {
             "effects": [
-                {"_id": "000000000000000000000001", "name": "Still", "effect_code": "still_1",
-                 "logo": "", "video_url": "", "create_time": 0},
+                {
+                    "_id": "000000000000000000000001",
+                    "name": "Still",
+                    "effect_code": "still_1",
+                    "logo": "",
+                    "video_url": "",
+                    "create_time": 0,
+                },
             ],
             "models": [
-                {"value": "test-still-v1", "label": "Still", "description": "test engine",
-                 "resolutionList": [], "durationList": [5, 10], "maxCount": 4,
-                 "supportedLastFrame": False, "isPro": False},
+                {
+                    "value": "test-still-v1",
+                    "label": "Still",
+                    "description": "test engine",
+                    "resolutionList": [],
+                    "durationList": [5, 10],
+                    "maxCount": 4,
+                    "supportedLastFrame": False,
+                    "isPro": False,
+                },
             ],
         }
 
@@ -52,9 +65,28 @@ class StillVideoPipeline:
         source = job.inputs.get("image") or job.inputs["video"]
         seconds = 1
         subprocess.run(
-            [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-loop", "1", "-i", str(source),
-             "-t", str(seconds), "-r", "10", "-vf", "scale=64:-2", "-c:v", "libx264", "-pix_fmt", "yuv420p",
-             str(output)],
+            [
+                ffmpeg_exe(),
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-loop",
+                "1",
+                "-i",
+                str(source),
+                "-t",
+                str(seconds),
+                "-r",
+                "10",
+                "-vf",
+                "scale=64:-2",
+                "-c:v",
+                "libx264",
+                "-pix_fmt",
+                "yuv420p",
+                str(output),
+            ],
             check=True,
         )
         progress.update("encode", 1.0)

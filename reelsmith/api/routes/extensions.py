@@ -21,9 +21,17 @@ from reelsmith.storage.signing import FILES_PREFIX
 router = APIRouter(tags=["reelsmith extensions"])
 
 CONTENT_TYPES = {
-    "png": "image/png", "jpg": "image/jpeg", "mp4": "video/mp4", "mp3": "audio/mpeg", "wav": "audio/wav",
-    "m4a": "audio/mp4", "ogg": "audio/ogg", "flac": "audio/flac", "webm": "video/webm",
-    "srt": "application/x-subrip", "ass": "text/x-ssa",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "mp4": "video/mp4",
+    "mp3": "audio/mpeg",
+    "wav": "audio/wav",
+    "m4a": "audio/mp4",
+    "ogg": "audio/ogg",
+    "flac": "audio/flac",
+    "webm": "video/webm",
+    "srt": "application/x-subrip",
+    "ass": "text/x-ssa",
 }
 
 
