@@ -107,10 +107,17 @@ def _account_row(account: Account) -> dict[str, object]:
     }
 
 
+def _print_account(account: Account, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(_account_row(account)))
+    else:
+        _print_accounts([account], as_json=False)
+
+
 def _print_accounts(accounts: list[Account], as_json: bool) -> None:
     rows = [_account_row(a) for a in accounts]
     if as_json:
-        typer.echo(json.dumps(rows if len(rows) != 1 else rows[0]))
+        typer.echo(json.dumps(rows))
         return
     table = Table(*rows[0].keys()) if rows else Table("no accounts")
     for row in rows:
@@ -156,25 +163,25 @@ def accounts_list(as_json: JsonOpt = False) -> None:
 @accounts_app.command("ban")
 def accounts_ban(account: str, as_json: JsonOpt = False) -> None:
     """Refuse every request and token of a team (code 1200)."""
-    _admin(lambda: _print_accounts([_runtime().accounts.set_banned(account, True)], as_json))
+    _admin(lambda: _print_account(_runtime().accounts.set_banned(account, True), as_json))
 
 
 @accounts_app.command("unban")
 def accounts_unban(account: str, as_json: JsonOpt = False) -> None:
     """Let a banned team in again."""
-    _admin(lambda: _print_accounts([_runtime().accounts.set_banned(account, False)], as_json))
+    _admin(lambda: _print_account(_runtime().accounts.set_banned(account, False), as_json))
 
 
 @accounts_app.command("topup")
 def accounts_topup(account: str, credits: int, as_json: JsonOpt = False) -> None:
     """Add credits (a negative number removes them; the balance stays at 0 or more)."""
-    _admin(lambda: _print_accounts([_runtime().accounts.top_up(account, credits)], as_json))
+    _admin(lambda: _print_account(_runtime().accounts.top_up(account, credits), as_json))
 
 
 @accounts_app.command("set-plan")
 def accounts_set_plan(account: str, plan: str, as_json: JsonOpt = False) -> None:
     """Move a team to the free or pro plan."""
-    _admin(lambda: _print_accounts([_runtime().accounts.set_plan(account, plan)], as_json))
+    _admin(lambda: _print_account(_runtime().accounts.set_plan(account, plan), as_json))
 
 
 @accounts_app.command("rotate-key")

@@ -1,0 +1,48 @@
+"""The command line, run as a real process: accounts and tasks for scripts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.processes import create_account, reelsmith
+
+
+def test_accounts_lifecycle(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    team = create_account(data, plan="pro", credits=1000)
+    assert (
+        len(team["clientId"]) == 16 and len(team["apiKey"]) == 32 and team["plan"] == "pro" and team["credit"] == 1000
+    )
+
+    [listed] = json.loads(reelsmith(data, "accounts", "list", "--json").stdout)
+    assert listed["clientId"] == team["clientId"] and "apiKey" not in listed
+
+    topped = json.loads(reelsmith(data, "accounts", "topup", team["clientId"], "50", "--json").stdout)
+    assert topped["credit"] == 1050
+    too_much = reelsmith(data, "accounts", "topup", team["clientId"], "--", "-2000")
+    assert too_much.returncode == 1 and "cannot remove" in too_much.stdout
+
+    banned = json.loads(reelsmith(data, "accounts", "ban", team["team_id"], "--json").stdout)
+    assert banned["banned"] is True
+    assert json.loads(reelsmith(data, "accounts", "unban", str(team["uid"]), "--json").stdout)["banned"] is False
+
+    rotated = json.loads(reelsmith(data, "accounts", "rotate-key", team["clientId"], "--json").stdout)
+    assert rotated["clientId"] == team["clientId"] and rotated["apiKey"] != team["apiKey"]
+
+    missing = reelsmith(data, "accounts", "ban", "nobody")
+    assert missing.returncode == 1 and "no account" in missing.stdout
+    bad_plan = reelsmith(data, "accounts", "create", "--plan", "gold")
+    assert bad_plan.returncode == 1 and "plan must be one of free, pro" in bad_plan.stdout
+
+
+def test_tasks_commands_on_an_empty_server(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert json.loads(reelsmith(data, "tasks", "list", "--json").stdout) == []
+    assert reelsmith(data, "tasks", "show", "0" * 24).returncode == 1
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    out = reelsmith(tmp_path, "--help").stdout
+    for command in ("serve", "api", "worker", "accounts", "tasks", "sweep"):
+        assert command in out

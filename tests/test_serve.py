@@ -1,0 +1,63 @@
+"""`reelsmith serve`, the embedded default: one command runs the API and the workers, and on
+first start creates a demo account and prints its credentials."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import STILL_ENGINE
+from tests.processes import free_port, start, stop, wait_healthy
+
+
+def test_serve_runs_tasks_to_completion_and_prints_a_demo_account(tmp_path: Path, media_url: str) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    server = start(
+        tmp_path / "data",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        log=log,
+        REELSMITH_ENGINE_PLUGINS=STILL_ENGINE,
+    )
+    try:
+        wait_healthy(base, server)
+        output = log.read_text()
+        client_id = re.search(r"clientId: (\S{16})", output)
+        api_key = re.search(r"API key : (\S{32})", output)
+        assert client_id and api_key, output
+        token = httpx.post(
+            f"{base}/api/open/v3/getToken", json={"clientId": client_id[1], "clientSecret": api_key[1]}
+        ).json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        body = {
+            "image_url": f"{media_url}/face.jpg",
+            "prompt": "zoom",
+            "resolution": "720p",
+            "video_length": 5,
+            "audio_type": 3,
+        }
+        created = httpx.post(f"{base}/api/open/v4/image2Video/createBySourcePrompt", json=body, headers=headers).json()
+        assert created["code"] == 1000, created
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            info = httpx.get(
+                f"{base}/api/open/v3/content/video/infobymodelid",
+                params={"video_model_id": created["data"]["_id"]},
+                headers=headers,
+            ).json()["data"]
+            if info["video_status"] in (3, 4):
+                break
+            time.sleep(0.2)
+        assert info["video_status"] == 3, info
+        assert httpx.get(info["video"]).headers["content-type"] == "video/mp4"
+    finally:
+        stop(server)
+    assert server.returncode == 0 or server.returncode == -15
