@@ -53,7 +53,13 @@ def _serve(settings: Settings, host: str, port: int, run_workers: bool) -> None:
     if run_workers:
         _ensure_demo_account(runtime)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    uvicorn.run(create_app(runtime, run_workers=run_workers), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(runtime, run_workers=run_workers),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=settings.access_log,
+    )
 
 
 @app.command()

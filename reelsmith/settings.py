@@ -32,7 +32,11 @@ class Settings(BaseSettings):
         default=None, description="Base URL for file links; default is the URL the request came to."
     )
 
+    access_log: bool = Field(default=True, description="Log every HTTP request (uvicorn's access log).")
     token_lifetime_days: int = 365
+    auth_cache_seconds: float = Field(
+        default=2.0, ge=0, description="How long a successful authentication is remembered per process."
+    )
     retention_days: float = 7.0
     retention_sweep_seconds: float = 3600.0
 

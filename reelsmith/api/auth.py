@@ -10,16 +10,19 @@ from reelsmith.runtime import Runtime
 from reelsmith.services.accounts import Caller
 
 
-def runtime_of(request: Request) -> Runtime:
+# Both dependencies are ``async`` so that FastAPI runs them on the event loop instead of a
+# thread hop each; authentication is a cache hit or one primary-key read.
+async def runtime_of(request: Request) -> Runtime:
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 
-def current_caller(
+async def current_caller(
     request: Request,
     x_api_key: Annotated[str | None, Header(description="Your API key")] = None,
     authorization: Annotated[str | None, Header(description="Bearer <token from getToken>")] = None,
 ) -> Caller:
-    return runtime_of(request).accounts.authenticate(x_api_key, authorization)
+    runtime: Runtime = request.app.state.runtime
+    return runtime.accounts.authenticate(x_api_key, authorization)
 
 
 CallerDep = Annotated[Caller, Depends(current_caller)]

@@ -9,7 +9,7 @@ from typing import Any
 from reelsmith.services.accounts import Caller
 from reelsmith.storage.local import StoredFile
 from reelsmith.storage.signing import UrlSigner
-from reelsmith.store.models import Task
+from reelsmith.store.models import TaskRecord
 
 
 class Presenter:
@@ -18,11 +18,11 @@ class Presenter:
         self.base_url = base_url
         self.caller = caller
 
-    def file_url(self, task: Task, name: str) -> str:
+    def file_url(self, task: TaskRecord, name: str) -> str:
         stored = task.result.get("files", {}).get(name)
         return self.signer.url(self.base_url, StoredFile.from_json(stored)) if stored else ""
 
-    def _common(self, task: Task) -> dict[str, Any]:
+    def _common(self, task: TaskRecord) -> dict[str, Any]:
         return {
             "_id": task.id,
             "create_time": task.create_time,
@@ -31,12 +31,12 @@ class Presenter:
         }
 
     @staticmethod
-    def _credit(task: Task) -> int:
+    def _credit(task: TaskRecord) -> int:
         return 0 if task.refunded else task.credits_charged
 
     # --- Character Swap --------------------------------------------------------------------
 
-    def character_swap_created(self, task: Task) -> dict[str, Any]:
+    def character_swap_created(self, task: TaskRecord) -> dict[str, Any]:
         p = task.params
         return {
             **self._common(task),
@@ -53,7 +53,7 @@ class Presenter:
             "webhookUrl": task.webhook_url,
         }
 
-    def character_swap_info(self, task: Task) -> dict[str, Any]:
+    def character_swap_info(self, task: TaskRecord) -> dict[str, Any]:
         p = task.params
         data = {
             **self._common(task),
@@ -78,7 +78,7 @@ class Presenter:
 
     # --- Video Translation -----------------------------------------------------------------
 
-    def translation_created(self, task: Task) -> dict[str, Any]:
+    def translation_created(self, task: TaskRecord) -> dict[str, Any]:
         p = task.params
         return {
             **self._common(task),
@@ -95,7 +95,7 @@ class Presenter:
             "webhookUrl": task.webhook_url,
         }
 
-    def translation_info(self, task: Task) -> dict[str, Any]:
+    def translation_info(self, task: TaskRecord) -> dict[str, Any]:
         data = {
             **self.translation_created(task),
             "update_time": task.update_time,
@@ -114,7 +114,7 @@ class Presenter:
 
     # --- Image to Video --------------------------------------------------------------------
 
-    def image2video_created(self, task: Task) -> dict[str, Any]:
+    def image2video_created(self, task: TaskRecord) -> dict[str, Any]:
         p = task.params
         data = {
             **self._common(task),
@@ -136,7 +136,7 @@ class Presenter:
             data.update(batch_id=task.batch_id, batch_count=p["batch_count"], model_name=p["model_name"])
         return data
 
-    def image2video_result(self, task: Task) -> dict[str, Any]:
+    def image2video_result(self, task: TaskRecord) -> dict[str, Any]:
         data = {
             **self.image2video_created(task),
             "update_time": task.update_time,
@@ -152,13 +152,13 @@ class Presenter:
             data["motion_plan"] = task.result["motion_plan"]
         return data
 
-    def image2video_info(self, task: Task) -> dict[str, Any]:
+    def image2video_info(self, task: TaskRecord) -> dict[str, Any]:
         data = self.image2video_result(task)
         data["video_status"] = data.pop("status")
         data["video"] = data["video_url"]
         return data
 
-    def info(self, task: Task) -> dict[str, Any]:
+    def info(self, task: TaskRecord) -> dict[str, Any]:
         """infobymodelid's view of any product's task."""
         if task.product == "character_swap":
             return self.character_swap_info(task)

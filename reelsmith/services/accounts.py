@@ -72,6 +72,10 @@ class AccountService:
         self.settings = settings
         self.vault = KeyVault(settings.secret)
         self._token_secret = hashlib.sha256(b"tokens:" + settings.secret).hexdigest()
+        # Successful authentications are remembered briefly: a poll then costs no database
+        # read. Bans, plan changes and key rotations made in another process take effect
+        # within ``auth_cache_seconds``; in this process at once (the cache is cleared).
+        self._recent: dict[str, tuple[float, Caller]] = {}
 
     # --- administration -------------------------------------------------------------------
 
@@ -115,6 +119,7 @@ class AccountService:
         account = self.find(ref)
         with self.db.write() as session:
             session.execute(update(Account).where(Account.id == account.id).values(banned=banned))
+        self._recent.clear()
         return self.find(ref)
 
     def set_plan(self, ref: str, plan: str) -> Account:
@@ -123,6 +128,7 @@ class AccountService:
         account = self.find(ref)
         with self.db.write() as session:
             session.execute(update(Account).where(Account.id == account.id).values(plan=plan))
+        self._recent.clear()
         return self.find(ref)
 
     def top_up(self, ref: str, credits: int) -> Account:
@@ -152,6 +158,7 @@ class AccountService:
                     key_version=Account.key_version + 1,
                 )
             )
+        self._recent.clear()
         return Credentials(client_id=account.client_id, api_key=api_key)
 
     def api_key_of(self, account: Account) -> str:
@@ -184,19 +191,31 @@ class AccountService:
         """The caller of a request. ``Authorization`` wins over ``x-api-key`` (API.md section 1)."""
         if authorization:
             scheme, _, token = authorization.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
+            token = token.strip()
+            if scheme.lower() != "bearer" or not token:
                 raise ApiError(Code.BAD_AUTH, "Authorization must be 'Bearer <token>'")
-            account = self._account_from_token(token.strip())
+            cache_key = "t:" + token
         elif api_key:
-            with self.db.read() as session:
-                account = session.scalars(select(Account).where(Account.key_hash == hash_key(api_key))).first()
-            if account is None:
-                raise ApiError(Code.BAD_AUTH, "invalid API key")
+            cache_key = "k:" + hash_key(api_key)
         else:
             raise ApiError(Code.NO_AUTH, "authorization cannot be empty: send x-api-key or Authorization")
+        remembered = self._recent.get(cache_key)
+        if remembered is not None and remembered[0] > time.monotonic():
+            return remembered[1]
+        account = self._account_from_token(token) if authorization else self._account_from_key(cache_key[2:])
         if account.banned:
             raise ApiError(Code.BANNED, "the account has been banned")
-        return Caller(account_id=account.id, team_id=account.team_id, plan=account.plan)
+        caller = Caller(account_id=account.id, team_id=account.team_id, plan=account.plan)
+        if len(self._recent) > 10_000:
+            self._recent.clear()
+        self._recent[cache_key] = (time.monotonic() + self.settings.auth_cache_seconds, caller)
+        return caller
+
+    def _account_from_key(self, key_hash: str) -> Account:
+        row = self.db.read_first(select(Account.__table__).where(Account.key_hash == key_hash))
+        if row is None:
+            raise ApiError(Code.BAD_AUTH, "invalid API key")
+        return Account(**row._mapping)
 
     def _account_from_token(self, token: str) -> Account:
         try:
@@ -205,13 +224,11 @@ class AccountService:
             raise ApiError(Code.BAD_AUTH, "the token has expired") from exc
         except jwt.PyJWTError as exc:
             raise ApiError(Code.BAD_AUTH, "invalid token") from exc
-        with self.db.read() as session:
-            account = session.get(Account, int(claims["sub"]))
-        if account is None or account.key_version != claims.get("kv"):
+        row = self.db.read_first(select(Account.__table__).where(Account.id == int(claims["sub"])))
+        if row is None or row.key_version != claims.get("kv"):
             raise ApiError(Code.BAD_AUTH, "invalid token: the key was rotated or the account removed")
-        return account
+        return Account(**row._mapping)
 
     def balance(self, account_id: int) -> int:
-        with self.db.read() as session:
-            account = session.get(Account, account_id)
-            return account.credit if account else 0
+        row = self.db.read_first(select(Account.credit).where(Account.id == account_id))
+        return int(row.credit) if row else 0

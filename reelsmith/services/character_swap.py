@@ -12,7 +12,7 @@ from reelsmith.services.inputs import InputBatch
 from reelsmith.services.pricing import character_swap_price
 from reelsmith.services.tasks import NewTask
 from reelsmith.store.ids import now_ms
-from reelsmith.store.models import Task
+from reelsmith.store.models import TaskRecord
 
 PRODUCT = "character_swap"
 ENGINE = "character-swap"
@@ -30,7 +30,7 @@ class CharacterSwapOrder:
     webhookurl: str
 
 
-async def create_character_swap(runtime: Runtime, caller: Caller, order: CharacterSwapOrder) -> Task:
+async def create_character_swap(runtime: Runtime, caller: Caller, order: CharacterSwapOrder) -> TaskRecord:
     """Validate and fetch the inputs, price the seconds used, charge, and queue the task."""
     if caller.plan != "pro":
         raise ApiError(Code.NO_PERMISSION, "Character Swap needs the Pro plan")

@@ -16,7 +16,7 @@ from reelsmith.services.pricing import add_audio_price, image2video_price
 from reelsmith.services.tasks import NewTask
 from reelsmith.storage.local import StoredFile
 from reelsmith.store.ids import new_object_id
-from reelsmith.store.models import Task
+from reelsmith.store.models import TaskRecord
 
 PRODUCT = "image2video"
 ENGINE = "image2video"
@@ -88,7 +88,7 @@ def _model(runtime: Runtime, model_name: str, order: Image2VideoOrder) -> str:
 
 async def create_image2video(
     runtime: Runtime, caller: Caller, order: Image2VideoOrder, batch: bool = False
-) -> list[Task]:
+) -> list[TaskRecord]:
     """``count`` tasks (distinct seeds) from one image, charged together or not at all."""
     _check_plan(caller, order)
     effect_name = _effect_name(runtime, order.effect_code)
@@ -137,7 +137,7 @@ async def create_image2video(
         return await asyncio.to_thread(runtime.tasks.create, caller, new_tasks)
 
 
-async def create_audio_update(runtime: Runtime, caller: Caller, order: AudioOrder) -> Task:
+async def create_audio_update(runtime: Runtime, caller: Caller, order: AudioOrder) -> TaskRecord:
     """A new task that puts audio on a finished video: 5 credits per started 5 seconds."""
     previous = await asyncio.to_thread(runtime.tasks.get, caller, order.pre_video_id, PRODUCT)
     if previous.status != 3 or "video" not in previous.result.get("files", {}):

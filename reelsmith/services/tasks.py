@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from reelsmith.errors import ApiError, Code
 from reelsmith.services.accounts import Caller
@@ -13,7 +13,7 @@ from reelsmith.services.credits import charge_credits, refund_task
 from reelsmith.storage.local import LocalStorage, StoredFile
 from reelsmith.store.db import Database
 from reelsmith.store.ids import is_object_id, new_object_id, now_ms
-from reelsmith.store.models import Task
+from reelsmith.store.models import Task, TaskRecord
 
 
 @dataclass
@@ -30,12 +30,17 @@ class NewTask:
     result: dict[str, Any] = field(default_factory=dict)
 
 
+_ONE_TASK = select(Task.__table__).where(
+    Task.id == bindparam("id"), Task.account_id == bindparam("account_id"), Task.deleted.is_(False)
+)
+
+
 class TaskService:
     def __init__(self, db: Database, storage: LocalStorage) -> None:
         self.db = db
         self.storage = storage
 
-    def create(self, caller: Caller, new_tasks: list[NewTask]) -> list[Task]:
+    def create(self, caller: Caller, new_tasks: list[NewTask]) -> list[TaskRecord]:
         """Charge the total and insert every task in one transaction: all or nothing."""
         total = sum(item.price for item in new_tasks)
         created = now_ms()
@@ -67,14 +72,14 @@ class TaskService:
         except ApiError:
             self._discard_inputs(new_tasks)
             raise
-        return tasks
+        return [TaskRecord.from_row(task) for task in tasks]
 
     def _discard_inputs(self, new_tasks: list[NewTask]) -> None:
         for item in new_tasks:
             for stored in item.inputs.values():
                 self.storage.delete(stored.key)
 
-    def get(self, caller: Caller, task_id: object, product: str | None = None) -> Task:
+    def get(self, caller: Caller, task_id: object, product: str | None = None) -> TaskRecord:
         """A task of the caller's team, or 1008 (also for other teams' tasks)."""
         if not isinstance(task_id, str) or not task_id:
             raise ApiError(Code.PARAMETER, "video_model_id is required")
@@ -83,22 +88,28 @@ class TaskService:
             raise ApiError(Code.NOT_FOUND, f"the content {task_id} does not exist")
         return task
 
-    def get_many(self, caller: Caller, task_ids: list[str], product: str | None = None) -> list[Task]:
+    def get_many(self, caller: Caller, task_ids: list[str], product: str | None = None) -> list[TaskRecord]:
         """The caller's tasks among ``task_ids``, in the order asked; unknown ids left out."""
         found = self._own(caller, task_ids)
         return [
             found[i] for i in dict.fromkeys(task_ids) if i in found and (product is None or found[i].product == product)
         ]
 
-    def _own(self, caller: Caller, task_ids: list[str]) -> dict[str, Task]:
+    def _own(self, caller: Caller, task_ids: list[str]) -> dict[str, TaskRecord]:
         wanted = [i for i in task_ids if is_object_id(i)]
         if not wanted:
             return {}
-        with self.db.read() as session:
-            rows = session.scalars(
-                select(Task).where(Task.id.in_(wanted), Task.account_id == caller.account_id, Task.deleted.is_(False))
+        if len(wanted) == 1:
+            # The poll path: one row by primary key, with a statement compiled once.
+            row = self.db.read_first(_ONE_TASK, {"id": wanted[0], "account_id": caller.account_id})
+            rows = [row] if row is not None else []
+        else:
+            rows = self.db.read_all(
+                select(Task.__table__).where(
+                    Task.id.in_(wanted), Task.account_id == caller.account_id, Task.deleted.is_(False)
+                )
             )
-            return {task.id: task for task in rows}
+        return {row.id: TaskRecord.from_row(row) for row in rows}
 
     def delete(self, caller: Caller, task_ids: list[str], product: str) -> tuple[list[str], list[dict[str, str]]]:
         """Delete finished tasks and their files; a queued task is cancelled and refunded.
@@ -136,7 +147,7 @@ class TaskService:
         return deleted, refused
 
 
-def _file_keys(task: Task) -> list[str]:
+def _file_keys(task: Task | TaskRecord) -> list[str]:
     keys = [value["key"] for value in task.params.get("inputs", {}).values()]
     keys += [value["key"] for value in task.result.get("files", {}).values()]
     return keys

@@ -14,7 +14,7 @@ from reelsmith.services.inputs import InputBatch
 from reelsmith.services.languages import LANGUAGES
 from reelsmith.services.pricing import translation_price
 from reelsmith.services.tasks import NewTask
-from reelsmith.store.models import Task
+from reelsmith.store.models import TaskRecord
 
 PRODUCT = "video_translation"
 ENGINE = "video-translation"
@@ -56,7 +56,7 @@ def _target_languages(runtime: Runtime, value: str, source: str) -> list[str]:
     return codes
 
 
-async def create_translation(runtime: Runtime, caller: Caller, order: TranslationOrder) -> list[Task]:
+async def create_translation(runtime: Runtime, caller: Caller, order: TranslationOrder) -> list[TaskRecord]:
     """Validate and fetch the video (audio, length, fps, size), then one charged task per
     target language, created all together or not at all."""
     if order.source_language != "DEFAULT" and order.source_language not in LANGUAGES:

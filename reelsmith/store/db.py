@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -31,6 +34,11 @@ class Database:
             writer = self.engine
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(writer, expire_on_commit=False)
+        # Hot single-statement reads (auth, polls) run on one long-lived autocommit connection
+        # per thread: no pool checkout and no BEGIN/ROLLBACK per request, and every statement
+        # still sees the latest committed data.
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT", sqlite_begin=None)
+        self._local = threading.local()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -42,6 +50,28 @@ class Database:
         """A transaction that commits on success and rolls back on any error."""
         with self._write() as session, session.begin():
             yield session
+
+    def _read_connection(self) -> Connection:
+        connection: Connection | None = getattr(self._local, "connection", None)
+        if connection is None or connection.closed or connection.invalidated:
+            connection = self._autocommit.connect()
+            self._local.connection = connection
+        return connection
+
+    def read_first(self, statement: Executable, params: dict[str, Any] | None = None) -> Row[Any] | None:
+        """The first row of a read-only statement, on this thread's autocommit connection."""
+        try:
+            return self._read_connection().execute(statement, params or {}).first()
+        except DBAPIError:
+            self._local.connection = None  # a dropped connection is replaced on the next read
+            raise
+
+    def read_all(self, statement: Executable, params: dict[str, Any] | None = None) -> list[Row[Any]]:
+        try:
+            return list(self._read_connection().execute(statement, params or {}))
+        except DBAPIError:
+            self._local.connection = None
+            raise
 
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision."""
@@ -70,4 +100,6 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql(connection.get_execution_options().get("sqlite_begin", "BEGIN"))
+        begin = connection.get_execution_options().get("sqlite_begin", "BEGIN")
+        if begin:
+            connection.exec_driver_sql(begin)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
@@ -63,3 +64,38 @@ class Task(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (Index("ix_tasks_claim", "status", "engine", "create_time"),)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    """A task as read: a plain, immutable copy of one row, cheap to build on the poll path."""
+
+    id: str
+    account_id: int
+    product: str
+    engine: str
+    status: int
+    progress: int
+    params: dict[str, Any]
+    result: dict[str, Any]
+    fail_reason: str | None
+    error_code: int | None
+    credits_charged: int
+    refunded: bool
+    webhook_url: str
+    batch_id: str | None
+    deleted: bool
+    create_time: int
+    update_time: int
+    lease_owner: str | None
+    lease_expires: int | None
+    attempts: int
+
+    @classmethod
+    def from_row(cls, row: Any) -> TaskRecord:
+        """From a Core row of the tasks table or an ORM ``Task``."""
+        mapping = row._mapping if hasattr(row, "_mapping") else {f: getattr(row, f) for f in _TASK_FIELDS}
+        return cls(**mapping)
+
+
+_TASK_FIELDS = tuple(TaskRecord.__dataclass_fields__)

@@ -27,7 +27,7 @@ async def create(body: CharacterSwapRequest, request: Request, caller: CallerDep
     summary="A task's status and result (Character Swap, Video Translation)",
     tags=["Video Translation"],
 )
-def info_by_model_id(
+async def info_by_model_id(
     request: Request,
     caller: CallerDep,
     runtime: RuntimeDep,

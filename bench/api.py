@@ -1,0 +1,139 @@
+"""Create and poll throughput and latency of the embedded server, against a ceiling.
+
+Runs `reelsmith api` and a bare Starlette endpoint (bench/ceiling_app.py) the same way (one
+uvicorn process each, on loopback), loads each with the same client, and prints the ratios.
+Targets (issue 2): poll throughput at least 50% of the ceiling's, poll p99 under 20 ms.
+
+    .venv/bin/python bench/api.py [--seconds 10] [--connections 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.loadgen import build_request, run_load  # noqa: E402
+from tests.media import make_image  # noqa: E402
+from tests.processes import command_env, create_account, free_port, wait_healthy  # noqa: E402
+
+HOST = "127.0.0.1"
+
+
+def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+
+
+def _uvicorn(app: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "uvicorn", app, "--host", HOST, "--port", str(port), "--log-level", "warning"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of each measurement")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent keep-alive connections")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        data_dir = folder / "data"
+        team = create_account(data_dir, plan="pro", credits=10**9)
+        key = team["apiKey"]
+        # Neither server writes an access log, so both do the same work per request but their own.
+        env = command_env(data_dir, REELSMITH_WORKERS="0", REELSMITH_ACCESS_LOG="false")
+
+        ceiling_port, api_port = free_port(), free_port()
+        ceiling = _start(
+            _uvicorn("bench.ceiling_app:app", ceiling_port), {**env, "PYTHONPATH": str(ROOT)}, folder / "ceiling.log"
+        )
+        server = _start(
+            [sys.executable, "-m", "reelsmith.cli", "api", "--host", HOST, "--port", str(api_port)],
+            env,
+            folder / "api.log",
+        )
+        try:
+            wait_healthy(f"http://{HOST}:{ceiling_port}", ceiling)
+            wait_healthy(f"http://{HOST}:{api_port}", server)
+            base = f"http://{HOST}:{api_port}"
+            image = make_image(folder / "image.png")
+            upload = httpx.post(
+                f"{base}/api/reelsmith/v1/upload", content=image.read_bytes(), headers={"x-api-key": key}
+            )
+            image_url = upload.json()["data"]["url"]
+            body = json.dumps(
+                {"image_url": image_url, "prompt": "zoom in", "resolution": "720p", "video_length": 5, "audio_type": 3}
+            ).encode()
+            create_path = "/api/open/v4/image2Video/createBySourcePrompt"
+            first = httpx.post(
+                base + create_path, content=body, headers={"x-api-key": key, "content-type": "application/json"}
+            )
+            task_id = first.json()["data"]["_id"]
+
+            ceiling_request = [build_request("GET", HOST, ceiling_port, "/info", {})]
+            poll_request = [
+                build_request(
+                    "GET",
+                    HOST,
+                    api_port,
+                    f"/api/open/v3/content/video/infobymodelid?video_model_id={task_id}",
+                    {"x-api-key": key},
+                )
+            ]
+            create_request = [build_request("POST", HOST, api_port, create_path, {"x-api-key": key}, body)]
+
+            async def measure() -> None:
+                # A short warm-up of each, then the measurements, ceiling first and last to see drift.
+                for port, request in ((ceiling_port, ceiling_request), (api_port, poll_request)):
+                    await run_load(HOST, port, request, connections=args.connections, seconds=1)
+                ceiling_a = await run_load(
+                    HOST, ceiling_port, ceiling_request, connections=args.connections, seconds=args.seconds
+                )
+                poll = await run_load(
+                    HOST,
+                    api_port,
+                    poll_request,
+                    connections=args.connections,
+                    seconds=args.seconds,
+                    check=b'"code":1000',
+                )
+                create = await run_load(
+                    HOST,
+                    api_port,
+                    create_request,
+                    connections=args.connections,
+                    seconds=args.seconds,
+                    check=b'"code":1000',
+                )
+                ceiling_b = await run_load(
+                    HOST, ceiling_port, ceiling_request, connections=args.connections, seconds=args.seconds
+                )
+                ceiling_rps = (ceiling_a.throughput + ceiling_b.throughput) / 2
+                print(f"connections {args.connections}, {args.seconds:g} s each, loopback, 1 uvicorn process each")
+                print(f"ceiling (bare Starlette)   {ceiling_a.summary()}")
+                print(f"ceiling, again             {ceiling_b.summary()}")
+                print(f"poll    (infobymodelid)    {poll.summary()}")
+                print(f"create  (image2video)      {create.summary()}")
+                print(f"poll / ceiling throughput  {poll.throughput / ceiling_rps:.2f}   (target >= 0.50)")
+                print(f"create / ceiling           {create.throughput / ceiling_rps:.2f}")
+                print(f"poll p99                   {poll.percentile(99):.2f} ms (target < 20 ms)")
+
+            asyncio.run(measure())
+        finally:
+            for process in (ceiling, server):
+                process.terminate()
+                process.wait(10)
+        time.sleep(0)
+
+
+if __name__ == "__main__":
+    main()
