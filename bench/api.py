@@ -74,21 +74,15 @@ def main() -> None:
                 {"image_url": image_url, "prompt": "zoom in", "resolution": "720p", "video_length": 5, "audio_type": 3}
             ).encode()
             create_path = "/api/open/v4/image2Video/createBySourcePrompt"
-            first = httpx.post(
-                base + create_path, content=body, headers={"x-api-key": key, "content-type": "application/json"}
-            )
-            task_id = first.json()["data"]["_id"]
+            headers = {"x-api-key": key, "content-type": "application/json"}
+            # Polls cycle through 100 different tasks, as many clients polling their own would.
+            task_ids = [
+                httpx.post(base + create_path, content=body, headers=headers).json()["data"]["_id"] for _ in range(100)
+            ]
 
             ceiling_request = [build_request("GET", HOST, ceiling_port, "/info", {})]
-            poll_request = [
-                build_request(
-                    "GET",
-                    HOST,
-                    api_port,
-                    f"/api/open/v3/content/video/infobymodelid?video_model_id={task_id}",
-                    {"x-api-key": key},
-                )
-            ]
+            info_path = "/api/open/v3/content/video/infobymodelid?video_model_id="
+            poll_request = [build_request("GET", HOST, api_port, info_path + t, {"x-api-key": key}) for t in task_ids]
             create_request = [build_request("POST", HOST, api_port, create_path, {"x-api-key": key}, body)]
 
             async def measure() -> None:

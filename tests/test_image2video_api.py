@@ -92,6 +92,8 @@ def test_finished_task_has_a_signed_downloadable_video(
     saved.write_bytes(download.content)
     assert probe(saved).duration == pytest.approx(1.0, abs=0.15)
     assert result["video_duration"] == pytest.approx(1.0, abs=0.15)
+    info = pro.get("/api/open/v3/content/video/infobymodelid", video_model_id=task_id)["data"]
+    assert info["video_status"] == 3 and info["video"] == url
     tampered = url.replace("signature=", "signature=0")
     assert client.get(tampered).status_code == 403
 

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelsmith import __version__
 from reelsmith.api.envelope import install_error_handlers
-from reelsmith.api.routes import accounts, character_swap, extensions, image2video, translation
+from reelsmith.api.routes import accounts, character_swap, extensions, image2video, info, translation
 from reelsmith.dispatch.embedded import WorkerPool
 from reelsmith.runtime import Runtime
 from reelsmith.storage.retention import RetentionSweeper
@@ -62,7 +62,24 @@ class _BodyTooLarge(Exception):
     pass
 
 
-def create_app(runtime: Runtime, *, run_workers: bool = False) -> FastAPI:
+class FastPaths:
+    """Answers the hottest read-only GETs (polling) before FastAPI's routing and middleware,
+    which cost more per request than the poll itself; everything else goes to FastAPI."""
+
+    def __init__(self, app: ASGIApp, routes: dict[str, ASGIApp]) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            route = self.routes.get(scope["path"])
+            if route is not None:
+                await route(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(runtime: Runtime, *, run_workers: bool = False) -> FastPaths:
     """The API; with ``run_workers`` it also runs the worker pool and the retention sweep
     (``reelsmith serve``). ``reelsmith api`` runs it without them."""
 
@@ -92,7 +109,7 @@ def create_app(runtime: Runtime, *, run_workers: bool = False) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (accounts, character_swap, translation, image2video, extensions):
+    for module in (accounts, character_swap, info, translation, image2video, extensions):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=runtime.settings.request_max_bytes)
-    return app
+    return FastPaths(app, {info.INFO_PATH: info.InfoEndpoint(runtime)})

@@ -4,8 +4,13 @@ for Character Swap and the OUTPUT for Image to Video."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
+from starlette.requests import Request
+
+from reelsmith.runtime import Runtime
 from reelsmith.services.accounts import Caller
 from reelsmith.storage.local import StoredFile
 from reelsmith.storage.signing import UrlSigner
@@ -13,10 +18,16 @@ from reelsmith.store.models import TaskRecord
 
 
 class Presenter:
-    def __init__(self, signer: UrlSigner, base_url: str, caller: Caller) -> None:
+    def __init__(self, signer: UrlSigner, base_url: Callable[[], str], caller: Caller) -> None:
+        # The base URL is only worked out when a file link is shown (polls of unfinished
+        # tasks, the common case, never need it).
+        self._base_url = base_url
         self.signer = signer
-        self.base_url = base_url
         self.caller = caller
+
+    @cached_property
+    def base_url(self) -> str:
+        return self._base_url()
 
     def file_url(self, task: TaskRecord, name: str) -> str:
         stored = task.result.get("files", {}).get(name)
@@ -167,8 +178,6 @@ class Presenter:
         return self.image2video_info(task)
 
 
-def presenter_for(request: Any, caller: Caller) -> Presenter:
+def presenter_for(runtime: Runtime, request: Request, caller: Caller) -> Presenter:
     """A presenter whose file links use the configured public URL, else the request's own."""
-    runtime = request.app.state.runtime
-    base_url = runtime.settings.public_url or str(request.base_url)
-    return Presenter(runtime.signer, base_url, caller)
+    return Presenter(runtime.signer, lambda: runtime.settings.public_url or str(request.base_url), caller)

@@ -101,14 +101,13 @@ class TaskService:
             return {}
         if len(wanted) == 1:
             # The poll path: one row by primary key, with a statement compiled once.
-            row = self.db.read_first(_ONE_TASK, {"id": wanted[0], "account_id": caller.account_id})
-            rows = [row] if row is not None else []
-        else:
-            rows = self.db.read_all(
-                select(Task.__table__).where(
-                    Task.id.in_(wanted), Task.account_id == caller.account_id, Task.deleted.is_(False)
-                )
+            values = self.db.read_raw(_ONE_TASK, {"id": wanted[0], "account_id": caller.account_id})
+            return {wanted[0]: TaskRecord.from_raw(values)} if values is not None else {}
+        rows = self.db.read_all(
+            select(Task.__table__).where(
+                Task.id.in_(wanted), Task.account_id == caller.account_id, Task.deleted.is_(False)
             )
+        )
         return {row.id: TaskRecord.from_row(row) for row in rows}
 
     def delete(self, caller: Caller, task_ids: list[str], product: str) -> tuple[list[str], list[dict[str, str]]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +97,18 @@ class TaskRecord:
         """From a Core row of the tasks table or an ORM ``Task``."""
         mapping = row._mapping if hasattr(row, "_mapping") else {f: getattr(row, f) for f in _TASK_FIELDS}
         return cls(**mapping)
+
+    @classmethod
+    def from_raw(cls, values: tuple[Any, ...]) -> TaskRecord:
+        """From a DB-API tuple in table column order, converting what drivers leave raw:
+        JSON text (SQLite) and 0/1 booleans."""
+        record = dict(zip(_TASK_FIELDS, values, strict=True))
+        for name in ("params", "result"):
+            if isinstance(record[name], str | bytes):
+                record[name] = json.loads(record[name])
+        for name in ("refunded", "deleted"):
+            record[name] = bool(record[name])
+        return cls(**record)
 
 
 _TASK_FIELDS = tuple(TaskRecord.__dataclass_fields__)

@@ -20,7 +20,7 @@ PRODUCT = "image2video"
 @router.post("/api/open/v4/image2Video/createBySourcePrompt", summary="Create a video from one image")
 async def create(body: Image2VideoRequest, request: Request, caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
     [task] = await create_image2video(runtime, caller, Image2VideoOrder(**body.model_dump()))
-    return ok(presenter_for(request, caller).image2video_created(task))
+    return ok(presenter_for(runtime, request, caller).image2video_created(task))
 
 
 @router.post("/api/open/v4/image2Video/createBySourcePrompt/batch", summary="Create several variations")
@@ -28,13 +28,13 @@ async def create_batch(
     body: Image2VideoBatchRequest, request: Request, caller: CallerDep, runtime: RuntimeDep
 ) -> JSONResponse:
     tasks = await create_image2video(runtime, caller, Image2VideoOrder(**body.model_dump()), batch=True)
-    present = presenter_for(request, caller)
+    present = presenter_for(runtime, request, caller)
     return ok({"successList": [present.image2video_created(t) for t in tasks], "errorList": []})
 
 
 @router.post("/api/open/v4/image2Video/resultsByIds", summary="Status and results of several tasks")
 def results_by_ids(body: IdsRequest, request: Request, caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
-    present = presenter_for(request, caller)
+    present = presenter_for(runtime, request, caller)
     tasks = runtime.tasks.get_many(caller, body.ids, product=PRODUCT)
     return ok({"result": [present.image2video_result(t) for t in tasks]})
 
@@ -50,7 +50,7 @@ async def update_video_audio(
     body: UpdateVideoAudioRequest, request: Request, caller: CallerDep, runtime: RuntimeDep
 ) -> JSONResponse:
     task = await create_audio_update(runtime, caller, AudioOrder(**body.model_dump()))
-    return ok(presenter_for(request, caller).image2video_created(task))
+    return ok(presenter_for(runtime, request, caller).image2video_created(task))
 
 
 @router.post("/api/open/v4/image2Video/delbyids", summary="Delete tasks and their files")

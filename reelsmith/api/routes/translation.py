@@ -20,7 +20,7 @@ router = APIRouter(tags=["Video Translation"])
 async def create(body: TranslationRequest, request: Request, caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
     fields = body.model_dump(exclude={"merge_interval", "face_enhance"})
     tasks = await create_translation(runtime, caller, TranslationOrder(**fields))
-    present = presenter_for(request, caller)
+    present = presenter_for(runtime, request, caller)
     results = [{"code": 1000, "msg": "OK", "data": present.translation_created(task)} for task in tasks]
     return ok(results[0]["data"], all_results=results)
 
