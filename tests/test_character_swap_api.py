@@ -146,6 +146,8 @@ def test_insufficient_credits(make_team, media_url: str) -> None:  # type: ignor
         ({"image": "{media}/notes.txt"}, 1003, "image is not a PNG or JPEG"),
         ({"video": "{media}/face.png"}, 1003, "video is not an MP4"),
         ({"video": "{media}/huge_long.mp4"}, 1204, "limit is 120 s"),
+        ({"webhookUrl": "ftp://example.com/hook"}, 1003, "webhookUrl must be an http or https URL"),
+        ({"webhookurl": "http://"}, 1003, "webhookUrl must"),
     ],
 )
 def test_bad_input_is_refused_with_the_field_and_rule(

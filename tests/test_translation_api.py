@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from fastapi.testclient import TestClient
+
+from reelsmith.api.app import create_app
 from reelsmith.runtime import Runtime
-from tests.conftest import Team, run_pending
+from tests.conftest import Team, make_settings, run_pending
 
 CREATE = "/api/open/v3/content/video/createbytranslate"
 INFO = "/api/open/v3/content/video/infobymodelid"
@@ -126,3 +130,12 @@ def test_catalogs_list_only_what_is_installed(pro: Team) -> None:
     assert pro.get("/api/open/v3/language/list") == {"code": 1000, "msg": "OK", "data": {"lang_list": []}}
     voices = pro.get("/api/open/v4/voice/videoTranslation", language_code="es", page=1, size=100)
     assert voices["data"] == {"page": 1, "size": 100, "count": 0, "result": []}
+
+
+def test_video_over_the_size_limit_is_1207(tmp_path: Path, media_url: str) -> None:
+    runtime = Runtime(make_settings(tmp_path / "data", fetch_max_bytes=10_000))
+    with TestClient(create_app(runtime)) as client:
+        _, creds = runtime.accounts.create(plan="pro", credits=100)
+        body = {"url": f"{media_url}/clip12.mp4", "language": "es"}
+        answer = client.post(CREATE, json=body, headers={"x-api-key": creds.api_key}).json()
+    assert answer["code"] == 1207 and "url is larger than" in answer["msg"], answer

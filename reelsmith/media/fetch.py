@@ -77,7 +77,7 @@ async def fetch_input(
     else is downloaded through the guarded client, following redirects by hand.
     The type is decided by the file's first bytes, not by what the server says.
     """
-    text = _checked_url(url, field)
+    text = checked_url(url, field)
     max_bytes, too_large_code = _size_limit(kind, settings)
     dest_dir.mkdir(parents=True, exist_ok=True)
     key = signer.own_key(text)
@@ -112,7 +112,8 @@ def _url_problem(value: str) -> str | None:
     return None
 
 
-def _checked_url(value: object, field: str) -> str:
+def checked_url(value: object, field: str) -> str:
+    """``value`` stripped, when it is an http(s) URL we could fetch; else 1003 naming ``field``."""
     if not isinstance(value, str) or not value.strip():
         raise parameter_error(f"{field} must be a non-empty URL string")
     text = value.strip()

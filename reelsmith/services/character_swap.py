@@ -10,7 +10,7 @@ from reelsmith.runtime import Runtime
 from reelsmith.services.accounts import Caller
 from reelsmith.services.inputs import InputBatch
 from reelsmith.services.pricing import character_swap_price
-from reelsmith.services.tasks import NewTask
+from reelsmith.services.tasks import NewTask, checked_webhook
 from reelsmith.store.ids import now_ms
 from reelsmith.store.models import TaskRecord
 
@@ -34,6 +34,7 @@ async def create_character_swap(runtime: Runtime, caller: Caller, order: Charact
     """Validate and fetch the inputs, price the seconds used, charge, and queue the task."""
     if caller.plan != "pro":
         raise ApiError(Code.NO_PERMISSION, "Character Swap needs the Pro plan")
+    webhook_url = checked_webhook(order.webhookurl, "webhookUrl")
     limit = runtime.settings.character_swap_max_seconds
     async with InputBatch(runtime) as inputs:
         await inputs.image("image", order.image, "image")
@@ -62,7 +63,7 @@ async def create_character_swap(runtime: Runtime, caller: Caller, order: Charact
             },
             inputs=inputs.stored,
             price=character_swap_price(seconds, order.resolution),
-            webhook_url=order.webhookurl,
+            webhook_url=webhook_url,
         )
         [task] = await asyncio.to_thread(runtime.tasks.create, caller, [new_task])
     return task

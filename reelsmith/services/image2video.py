@@ -13,7 +13,7 @@ from reelsmith.runtime import Runtime
 from reelsmith.services.accounts import Caller
 from reelsmith.services.inputs import InputBatch
 from reelsmith.services.pricing import add_audio_price, image2video_price
-from reelsmith.services.tasks import NewTask
+from reelsmith.services.tasks import NewTask, checked_webhook
 from reelsmith.storage.local import StoredFile
 from reelsmith.store.ids import new_object_id
 from reelsmith.store.models import TaskRecord
@@ -93,6 +93,7 @@ async def create_image2video(
     _check_plan(caller, order)
     effect_name = _effect_name(runtime, order.effect_code)
     model_name = _model(runtime, order.model_name, order)
+    webhook_url = checked_webhook(order.webhookurl, "webhookurl")
     batch_id = new_object_id() if batch else None
     async with InputBatch(runtime) as inputs:
         await inputs.image("image", order.image_url, "image_url")
@@ -130,7 +131,7 @@ async def create_image2video(
                     params=params,
                     inputs=files,
                     price=image2video_price(order.resolution, order.video_length),
-                    webhook_url=order.webhookurl,
+                    webhook_url=webhook_url,
                     batch_id=batch_id,
                 )
             )
@@ -143,6 +144,7 @@ async def create_audio_update(runtime: Runtime, caller: Caller, order: AudioOrde
     if previous.status != 3 or "video" not in previous.result.get("files", {}):
         raise ApiError(Code.PARAMETER, "pre_video_id must be a completed Image to Video task")
     seconds = float(previous.result.get("video_duration", previous.params["video_length"]))
+    webhook_url = checked_webhook(order.webhookurl, "webhookurl")
     async with InputBatch(runtime) as inputs:
         await inputs.copy_of("video", StoredFile.from_json(previous.result["files"]["video"]))
         if order.audio_type == 2:
@@ -165,7 +167,7 @@ async def create_audio_update(runtime: Runtime, caller: Caller, order: AudioOrde
                     params=params,
                     inputs=dict(inputs.stored),
                     price=add_audio_price(seconds),
-                    webhook_url=order.webhookurl,
+                    webhook_url=webhook_url,
                     result={"video_duration": seconds},
                 )
             ],

@@ -8,12 +8,19 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 
 from reelsmith.errors import ApiError, Code
+from reelsmith.media.fetch import checked_url
 from reelsmith.services.accounts import Caller
 from reelsmith.services.credits import charge_credits, refund_task
 from reelsmith.storage.local import LocalStorage, StoredFile
 from reelsmith.store.db import Database
 from reelsmith.store.ids import is_object_id, new_object_id, now_ms
 from reelsmith.store.models import Task, TaskRecord
+
+
+def checked_webhook(url: str, field: str) -> str:
+    """An optional webhook URL: empty, or a well-formed http(s) URL. Whether its address may be
+    reached is decided at delivery time, since DNS answers can change until then."""
+    return checked_url(url, field) if url.strip() else ""
 
 
 @dataclass

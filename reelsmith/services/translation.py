@@ -13,7 +13,7 @@ from reelsmith.services.accounts import Caller
 from reelsmith.services.inputs import InputBatch
 from reelsmith.services.languages import LANGUAGES
 from reelsmith.services.pricing import translation_price
-from reelsmith.services.tasks import NewTask
+from reelsmith.services.tasks import NewTask, checked_webhook
 from reelsmith.store.models import TaskRecord
 
 PRODUCT = "video_translation"
@@ -64,6 +64,7 @@ async def create_translation(runtime: Runtime, caller: Caller, order: Translatio
             Code.PARAMETER, f"source_language {order.source_language!r} must be DEFAULT or a known language code"
         )
     languages = _target_languages(runtime, order.language, order.source_language)
+    webhook_url = checked_webhook(order.webhookUrl, "webhookUrl")
     settings = runtime.settings
     async with InputBatch(runtime) as inputs:
         _, info = await inputs.video(
@@ -103,7 +104,7 @@ async def create_translation(runtime: Runtime, caller: Caller, order: Translatio
                     },
                     inputs=files,
                     price=translation_price(seconds, order.lipsync),
-                    webhook_url=order.webhookUrl,
+                    webhook_url=webhook_url,
                 )
             )
         return await asyncio.to_thread(runtime.tasks.create, caller, new_tasks)
