@@ -13,6 +13,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from reelsmith.runtime import Runtime
+from reelsmith.services.accounts import describe_account
 from reelsmith.settings import Settings, load_settings
 from reelsmith.store.models import Account, Task
 
@@ -101,27 +102,15 @@ def sweep() -> None:
     console.print(f"deleted {sweep_expired(_runtime())} files")
 
 
-def _account_row(account: Account) -> dict[str, object]:
-    return {
-        "uid": account.id,
-        "team_id": account.team_id,
-        "name": account.name,
-        "clientId": account.client_id,
-        "plan": account.plan,
-        "credit": account.credit,
-        "banned": account.banned,
-    }
-
-
 def _print_account(account: Account, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps(_account_row(account)))
+        typer.echo(json.dumps(describe_account(account)))
     else:
         _print_accounts([account], as_json=False)
 
 
 def _print_accounts(accounts: list[Account], as_json: bool) -> None:
-    rows = [_account_row(a) for a in accounts]
+    rows = [describe_account(a) for a in accounts]
     if as_json:
         typer.echo(json.dumps(rows))
         return
@@ -150,7 +139,7 @@ def accounts_create(
 
     def run() -> None:
         account, creds = _runtime().accounts.create(name=name, plan=plan, credits=credits)
-        row = {**_account_row(account), "clientId": creds.client_id, "apiKey": creds.api_key}
+        row = {**describe_account(account), "clientId": creds.client_id, "apiKey": creds.api_key}
         if as_json:
             typer.echo(json.dumps(row))
         else:

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
         description="Signs tokens and file URLs and encrypts stored API keys. "
         "Default: generated once and kept in data_dir/secret.key.",
     )
+    admin_token: str | None = Field(
+        default=None,
+        description="Enables the admin HTTP API; send it as 'Authorization: Bearer <token>'.",
+    )
     public_url: str | None = Field(
         default=None, description="Base URL for file links; default is the URL the request came to."
     )

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelsmith import __version__
 from reelsmith.api.envelope import install_error_handlers
-from reelsmith.api.routes import accounts, character_swap, extensions, image2video, info, translation
+from reelsmith.api.routes import accounts, admin, character_swap, extensions, image2video, info, translation
 from reelsmith.dispatch.embedded import WorkerPool
 from reelsmith.runtime import Runtime
 from reelsmith.storage.retention import RetentionSweeper
@@ -109,7 +109,7 @@ def create_app(runtime: Runtime, *, run_workers: bool = False) -> FastPaths:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (accounts, character_swap, info, translation, image2video, extensions):
+    for module in (accounts, character_swap, info, translation, image2video, extensions, admin):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=runtime.settings.request_max_bytes)
     return FastPaths(app, {info.INFO_PATH: info.InfoEndpoint(runtime)})

@@ -8,6 +8,7 @@ import secrets
 import string
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 from cryptography.fernet import Fernet, InvalidToken
@@ -47,6 +48,20 @@ def hash_key(api_key: str) -> str:
     # A plain SHA-256 suffices: keys are 32 random characters (190 bits), so there is nothing
     # for a slow password hash to protect against, and authentication stays fast.
     return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def describe_account(account: Account) -> dict[str, Any]:
+    """An account as operators see it (never its key)."""
+    return {
+        "uid": account.id,
+        "team_id": account.team_id,
+        "name": account.name,
+        "clientId": account.client_id,
+        "plan": account.plan,
+        "credit": account.credit,
+        "banned": account.banned,
+        "create_time": account.create_time,
+    }
 
 
 class KeyVault:
