@@ -15,7 +15,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
@@ -53,16 +52,13 @@ def main() -> None:
         env = command_env(data_dir, REELSMITH_WORKERS="0", REELSMITH_ACCESS_LOG="false")
 
         ceiling_port, api_port = free_port(), free_port()
-        ceiling = _start(
-            _uvicorn("bench.ceiling_app:app", ceiling_port), {**env, "PYTHONPATH": str(ROOT)}, folder / "ceiling.log"
-        )
         server = _start(
             [sys.executable, "-m", "reelsmith.cli", "api", "--host", HOST, "--port", str(api_port)],
             env,
             folder / "api.log",
         )
+        ceiling = None
         try:
-            wait_healthy(f"http://{HOST}:{ceiling_port}", ceiling)
             wait_healthy(f"http://{HOST}:{api_port}", server)
             base = f"http://{HOST}:{api_port}"
             image = make_image(folder / "image.png")
@@ -79,9 +75,15 @@ def main() -> None:
             task_ids = [
                 httpx.post(base + create_path, content=body, headers=headers).json()["data"]["_id"] for _ in range(100)
             ]
+            info_path = "/api/open/v3/content/video/infobymodelid?video_model_id="
+            # The ceiling answers the same bytes as a real poll, so both send equal bodies.
+            sample = httpx.get(base + info_path + task_ids[0], headers={"x-api-key": key}).json()
+            (folder / "ceiling.json").write_text(json.dumps(sample))
+            ceiling_env = {**env, "PYTHONPATH": str(ROOT), "CEILING_BODY_FILE": str(folder / "ceiling.json")}
+            ceiling = _start(_uvicorn("bench.ceiling_app:app", ceiling_port), ceiling_env, folder / "ceiling.log")
+            wait_healthy(f"http://{HOST}:{ceiling_port}", ceiling)
 
             ceiling_request = [build_request("GET", HOST, ceiling_port, "/info", {})]
-            info_path = "/api/open/v3/content/video/infobymodelid?video_model_id="
             poll_request = [build_request("GET", HOST, api_port, info_path + t, {"x-api-key": key}) for t in task_ids]
             create_request = [build_request("POST", HOST, api_port, create_path, {"x-api-key": key}, body)]
 
@@ -124,9 +126,9 @@ def main() -> None:
             asyncio.run(measure())
         finally:
             for process in (ceiling, server):
-                process.terminate()
-                process.wait(10)
-        time.sleep(0)
+                if process is not None:
+                    process.terminate()
+                    process.wait(10)
 
 
 if __name__ == "__main__":

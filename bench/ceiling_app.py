@@ -1,18 +1,19 @@
 """The ceiling for bench/api.py: a bare Starlette endpoint, served by uvicorn exactly like
-reelsmith, answering a body of the same shape as a poll answer without any work behind it."""
+reelsmith, answering the very body of a real poll (read once at start from the file named by
+``CEILING_BODY_FILE``) with no work behind it: no authentication, no database, no presenter."""
 
 from __future__ import annotations
+
+import json
+import os
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-BODY = {
-    "code": 1000,
-    "msg": "OK",
-    "data": {"_id": "0" * 24, "video_status": 1, "progress": 0, "video": "", "prompt": "p" * 40},
-}
+with open(os.environ["CEILING_BODY_FILE"]) as handle:
+    BODY = json.load(handle)
 
 
 async def info(_: Request) -> JSONResponse:

@@ -100,15 +100,18 @@ class TaskRecord:
 
     @classmethod
     def from_raw(cls, values: tuple[Any, ...]) -> TaskRecord:
-        """From a DB-API tuple in table column order, converting what drivers leave raw:
-        JSON text (SQLite) and 0/1 booleans."""
-        record = dict(zip(_TASK_FIELDS, values, strict=True))
-        for name in ("params", "result"):
-            if isinstance(record[name], str | bytes):
-                record[name] = json.loads(record[name])
-        for name in ("refunded", "deleted"):
-            record[name] = bool(record[name])
-        return cls(**record)
+        """From a DB-API tuple in table column order (which is this class's field order),
+        converting what drivers leave raw: JSON text (SQLite) and 0/1 booleans."""
+        fields = list(values)
+        for index in _JSON_FIELDS:
+            if isinstance(fields[index], str | bytes):
+                fields[index] = json.loads(fields[index])
+        for index in _BOOL_FIELDS:
+            fields[index] = bool(fields[index])
+        return cls(*fields)
 
 
 _TASK_FIELDS = tuple(TaskRecord.__dataclass_fields__)
+_JSON_FIELDS = (_TASK_FIELDS.index("params"), _TASK_FIELDS.index("result"))
+_BOOL_FIELDS = (_TASK_FIELDS.index("refunded"), _TASK_FIELDS.index("deleted"))
+assert _TASK_FIELDS == tuple(column.name for column in Task.__table__.columns), "TaskRecord must mirror the table"

@@ -1,19 +1,21 @@
 """``infobymodelid``: a task's status and result, for every product. It is the endpoint
-clients poll, so besides its FastAPI declaration (which /docs shows) it has a lean ASGI
+clients poll, so besides its FastAPI declaration (which /docs shows) it has a bare ASGI
 handler that :class:`reelsmith.api.app.FastPaths` runs ahead of FastAPI's routing and
-middleware. Both answer through :func:`info_answer`, so they cannot drift apart."""
+middleware. Both answer through :func:`info_body`, so they cannot drift apart."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from reelsmith.api.auth import CallerDep, RuntimeDep
-from reelsmith.api.envelope import fail, ok
-from reelsmith.api.presenters import presenter_for
+from reelsmith.api.presenters import Presenter
 from reelsmith.errors import ApiError, Code
 from reelsmith.runtime import Runtime
 from reelsmith.services.accounts import Caller
@@ -23,11 +25,15 @@ INFO_PATH = "/api/open/v3/content/video/infobymodelid"
 router = APIRouter(tags=["Video Translation"])
 
 
-def info_answer(runtime: Runtime, request: Request, caller: Caller, video_model_id: str | None) -> JSONResponse:
+def info_body(
+    runtime: Runtime, caller: Caller, video_model_id: str | None, base_url: Callable[[], str]
+) -> dict[str, Any]:
+    """The whole answer for one poll (the envelope included)."""
     if not video_model_id:
         raise ApiError(Code.PARAMETER, "video_model_id is required")
     task = runtime.tasks.get(caller, video_model_id)
-    return ok(presenter_for(runtime, request, caller).info(task))
+    presenter = Presenter(runtime.signer, lambda: runtime.settings.public_url or base_url(), caller)
+    return {"code": int(Code.OK), "msg": "OK", "data": presenter.info(task)}
 
 
 @router.get(INFO_PATH, summary="A task's status and result (Character Swap, Video Translation, Image to Video)")
@@ -37,22 +43,36 @@ async def info_by_model_id(
     runtime: RuntimeDep,
     video_model_id: Annotated[str, Query(description="The _id from a create answer")],
 ) -> JSONResponse:
-    return info_answer(runtime, request, caller, video_model_id)
+    return JSONResponse(info_body(runtime, caller, video_model_id, lambda: str(request.base_url)))
 
 
 class InfoEndpoint:
-    """The same answer as :func:`info_by_model_id`, as a bare ASGI app."""
+    """The same answer as :func:`info_by_model_id`, as a bare ASGI app: headers and query are
+    read straight from the scope and the JSON is sent as bytes."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
+        headers = dict(scope["headers"])
         try:
             caller = self.runtime.accounts.authenticate(
-                request.headers.get("x-api-key"), request.headers.get("authorization")
+                _text(headers.get(b"x-api-key")), _text(headers.get(b"authorization"))
             )
-            response = info_answer(self.runtime, request, caller, request.query_params.get("video_model_id"))
+            query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
+            body = info_body(self.runtime, caller, query.get("video_model_id"), lambda: str(Request(scope).base_url))
         except ApiError as exc:
-            response = fail(exc.code, exc.msg)
-        await response(scope, receive, send)
+            body = {"code": int(exc.code), "msg": exc.msg}
+        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode("latin-1") if value is not None else None
