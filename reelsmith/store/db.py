@@ -5,12 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import ClauseElement, Compiled, Connection, Engine, Executable, Row, create_engine, event
+from sqlalchemy import ClauseElement, Connection, Dialect, Engine, Executable, Row, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -39,7 +40,7 @@ class Database:
         # still sees the latest committed data.
         self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT", sqlite_begin=None)
         self._local = threading.local()
-        self._compiled: dict[ClauseElement, Compiled] = {}
+        self._plans: dict[ClauseElement, _RawPlan] = {}
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -53,10 +54,11 @@ class Database:
             yield session
 
     def _read_connection(self) -> Connection:
-        connection: Connection | None = getattr(self._local, "connection", None)
+        local = self._local
+        connection: Connection | None = getattr(local, "connection", None)
         if connection is None or connection.closed or connection.invalidated:
-            connection = self._autocommit.connect()
-            self._local.connection = connection
+            connection = local.connection = self._autocommit.connect()
+            local.cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         return connection
 
     def read_first(self, statement: Executable, params: dict[str, Any] | None = None) -> Row[Any] | None:
@@ -70,23 +72,18 @@ class Database:
     def read_raw(self, statement: ClauseElement, params: dict[str, Any]) -> tuple[Any, ...] | None:
         """The first row of a hot read-only statement as a plain DB-API tuple.
 
-        The statement is compiled once for this database and run on the raw cursor of this
+        The statement is compiled once for this database and run on a cursor kept open on this
         thread's autocommit connection, skipping SQLAlchemy's per-execution work (about three
         quarters of a poll's database time). Values come back as the driver gives them, so
         the caller converts types (JSON text on SQLite, integers for booleans)."""
-        compiled = self._compiled.get(statement)
-        if compiled is None:
-            compiled = statement.compile(dialect=self.engine.dialect)
-            self._compiled[statement] = compiled
-        values = compiled.construct_params(params)
-        arguments: Any = [values[name] for name in compiled.positiontup or ()] if compiled.positional else values
+        plan = self._plans.get(statement)
+        if plan is None:
+            plan = self._plans[statement] = _RawPlan.compile(statement, self.engine.dialect)
         try:
-            cursor = self._read_connection().connection.cursor()
-            try:
-                cursor.execute(compiled.string, arguments)
-                return cursor.fetchone()  # type: ignore[no-any-return]
-            finally:
-                cursor.close()
+            self._read_connection()
+            cursor = self._local.cursor
+            cursor.execute(plan.sql, plan.arguments(params))
+            return cursor.fetchone()  # type: ignore[no-any-return]
         except self.engine.dialect.loaded_dbapi.Error:
             self._local.connection = None
             raise
@@ -109,6 +106,25 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@dataclass(frozen=True)
+class _RawPlan:
+    """A statement compiled for one dialect: its SQL and how to lay out its parameters."""
+
+    sql: str
+    defaults: dict[str, Any]
+    positions: tuple[str, ...] | None
+
+    @classmethod
+    def compile(cls, statement: ClauseElement, dialect: Dialect) -> _RawPlan:
+        compiled = statement.compile(dialect=dialect)
+        positions = tuple(compiled.positiontup or ()) if compiled.positional else None
+        return cls(compiled.string, dict(compiled.params), positions)
+
+    def arguments(self, params: dict[str, Any]) -> Any:
+        values = {**self.defaults, **params}
+        return [values[name] for name in self.positions] if self.positions is not None else values
 
 
 def _configure_sqlite(engine: Engine) -> None:
