@@ -184,3 +184,12 @@ def test_info_refusals(pro: Team, client) -> None:  # type: ignore[no-untyped-de
     assert pro.get(INFO, video_model_id="nonsense")["code"] == 1008
     answer = client.get(INFO, headers=pro.headers).json()
     assert answer["code"] == 1003 and "video_model_id is required" in answer["msg"]
+
+
+def test_info_reads_an_encoded_id_and_ignores_other_query_fields(pro: Team, media_url: str) -> None:
+    created = pro.post(CREATE, _body(media_url))["data"]
+    query = f"?x=1&video_model_id=%20{created['_id']}&video_model_id=zzz"
+    answer = pro.client.get(INFO + query, headers=pro.headers).json()
+    assert answer["code"] == 1008  # " <id>" is not an id: the value is decoded, not trimmed
+    answer = pro.client.get(f"{INFO}?x=1&video_model_id={created['_id']}", headers=pro.headers).json()
+    assert answer["code"] == 1000 and answer["data"]["_id"] == created["_id"]
