@@ -12,7 +12,9 @@ from fastapi.testclient import TestClient
 from reelsmith.api.app import create_app
 from reelsmith.runtime import Runtime
 from reelsmith.settings import Settings
+from reelsmith.storage.local import StoredFile
 from reelsmith.storage.retention import sweep_expired
+from reelsmith.store.ids import now_ms
 from tests.conftest import Team, make_settings
 
 UPLOAD = "/api/reelsmith/v1/upload"
@@ -64,15 +66,15 @@ def test_uploaded_urls_are_read_from_storage_even_when_no_network_is_allowed(tmp
         assert refused["code"] == 1003 and "private or local address" in refused["msg"]
 
 
-def test_signed_urls_expire_with_retention(tmp_path: Path, media_dir: Path) -> None:
-    runtime = Runtime(make_settings(tmp_path / "data", retention_days=1 / 86400))  # one second
-    with TestClient(create_app(runtime)) as client:
-        _, creds = runtime.accounts.create(plan="pro", credits=10)
-        data = client.post(UPLOAD, content=(media_dir / "face.png").read_bytes(), headers={"x-api-key": creds.api_key})
-        url = data.json()["data"]["url"]
-        assert client.get(url).status_code == 200
-        time.sleep(1.1)
-        assert client.get(url).status_code == 403
+def test_signed_urls_expire_with_retention(runtime: Runtime, client: TestClient, pro: Team, media_dir: Path) -> None:
+    url = client.post(UPLOAD, content=(media_dir / "face.png").read_bytes(), headers=pro.headers).json()["data"]["url"]
+    key = runtime.signer.own_key(url)
+    assert key is not None and client.get(url).status_code == 200
+    # The same file, as if it had been stored one retention period and a second ago.
+    created_long_ago = StoredFile(key, now_ms() - runtime.settings.retention_ms - 1000)
+    expired = runtime.signer.url("http://testserver", created_long_ago)
+    assert runtime.signer.own_key(expired) is None
+    assert client.get(expired).status_code == 403
 
 
 def test_retention_sweep_deletes_expired_files_only(

@@ -475,9 +475,10 @@ def test_octal_address_is_refused(
 def test_private_addresses_are_refused_before_connecting(
     host: str, tmp_path: Path, storage: LocalStorage, signer: UrlSigner
 ) -> None:
-    started = time.monotonic()
-    error = _refusal(f"http://{host}/latest/meta-data/", _settings(tmp_path), storage, signer)
-    assert time.monotonic() - started < 0.5
+    # Only the guard, which runs before any socket is opened, words a refusal this way; an
+    # attempt to connect would instead end in the (long) time limit's message.
+    settings = _settings(tmp_path, fetch_timeout_seconds=60)
+    error = _refusal(f"http://{host}/latest/meta-data/", settings, storage, signer)
     assert "points to a private or local address" in error.msg
     assert _leftovers(_settings(tmp_path)) == []
 
@@ -548,9 +549,7 @@ def test_server_that_never_answers(
     server: _TestServer, tmp_path: Path, storage: LocalStorage, signer: UrlSigner
 ) -> None:
     settings = _settings(tmp_path, allow_networks=LOOPBACK_ONLY, fetch_timeout_seconds=1)
-    started = time.monotonic()
     error = _refusal(server.url("/hang"), settings, storage, signer)
-    assert time.monotonic() - started < 2.5
     assert (error.code, error.msg) == (Code.PARAMETER, "image_url did not answer within 1 s")
     assert _leftovers(settings) == []
 
@@ -560,9 +559,7 @@ def test_download_time_limit_covers_the_whole_body(
 ) -> None:
     """A server that keeps sending a byte now and then still hits the overall limit."""
     settings = _settings(tmp_path, allow_networks=LOOPBACK_ONLY, fetch_timeout_seconds=1)
-    started = time.monotonic()
     error = _refusal(server.url("/dribble"), settings, storage, signer)
-    assert time.monotonic() - started < 2.5
     assert error.msg == "image_url did not finish downloading within 1 s"
     assert _leftovers(settings) == []
 
