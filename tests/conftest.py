@@ -129,3 +129,23 @@ def run_pending(runtime: Runtime, owner: str = "test-worker") -> int:
         run_task(runtime, task_id, owner)
         count += 1
     return count
+
+
+def with_fields(body: dict[str, Any], fields: dict[str, Any], media_url: str) -> dict[str, Any]:
+    """``body`` with ``fields`` set; ``{media}`` in a string stands for the media server."""
+    merged = dict(body)
+    for key, value in fields.items():
+        merged[key] = value.replace("{media}", media_url) if isinstance(value, str) else value
+    return merged
+
+
+def assert_refused(runtime: Runtime, team: Team, path: str, body: dict[str, Any], code: int, words: str) -> None:
+    """The request gets ``code`` and a message with ``words``, and leaves no trace: no
+    charge, no task, no stored file."""
+    balance = team.get("/api/open/v3/faceswap/quota/info")["data"]["credit"]
+    answer = team.post(path, body)
+    assert answer["code"] == code, answer
+    assert words in answer["msg"], answer["msg"]
+    assert team.get("/api/open/v3/faceswap/quota/info")["data"]["credit"] == balance
+    assert run_pending(runtime) == 0
+    assert not any(runtime.storage.root.rglob("*.*")), "a refused request left files behind"

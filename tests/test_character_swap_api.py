@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from reelsmith.runtime import Runtime
-from tests.conftest import Team, run_pending
+from tests.conftest import Team, assert_refused, run_pending, with_fields
 
 CREATE = "/api/open/v4/characterSwap/create"
 INFO = "/api/open/v3/content/video/infobymodelid"
@@ -153,15 +153,7 @@ def test_insufficient_credits(make_team, media_url: str) -> None:  # type: ignor
 def test_bad_input_is_refused_with_the_field_and_rule(
     runtime: Runtime, pro: Team, media_url: str, fields: dict[str, object], code: int, words: str
 ) -> None:
-    body = _body(media_url)
-    for key, value in fields.items():
-        body[key] = value.replace("{media}", media_url) if isinstance(value, str) else value
-    answer = pro.post(CREATE, body)
-    assert answer["code"] == code, answer
-    assert words in answer["msg"], answer["msg"]
-    assert pro.get(QUOTA)["data"]["credit"] == 1000
-    assert run_pending(runtime) == 0
-    assert not any(runtime.storage.root.rglob("*.*")), "a refused request left files behind"
+    assert_refused(runtime, pro, CREATE, with_fields(_body(media_url), fields, media_url), code, words)
 
 
 def test_a_long_source_is_fine_when_duration_cuts_it(pro: Team, media_url: str) -> None:

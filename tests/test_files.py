@@ -96,3 +96,16 @@ def test_retention_sweep_deletes_expired_files_only(
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "data")
+
+
+def test_sweep_removes_scratch_that_a_killed_worker_left(runtime: Runtime) -> None:
+    stale = runtime.settings.work_dir / "6b0000000000000000000000-host:1"
+    (stale / "frames").mkdir(parents=True)
+    (stale / "frames" / "0001.png").write_bytes(b"x")
+    fresh = runtime.settings.work_dir / "6b0000000000000000000001-host:2"
+    fresh.mkdir()
+    two_days_ago = time.time() - 2 * 86400
+    for path in (stale / "frames" / "0001.png", stale / "frames", stale):
+        os.utime(path, (two_days_ago, two_days_ago))
+    sweep_expired(runtime)
+    assert not stale.exists() and fresh.exists()

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from reelsmith.media.probe import probe
 from reelsmith.runtime import Runtime
 from reelsmith.settings import Settings
-from tests.conftest import STILL_ENGINE, Team, make_settings, run_pending
+from tests.conftest import STILL_ENGINE, Team, assert_refused, make_settings, run_pending, with_fields
 
 CREATE = "/api/open/v4/image2Video/createBySourcePrompt"
 BATCH = CREATE + "/batch"
@@ -195,14 +195,7 @@ def test_effect_code_names_the_effect(pro: Team, media_url: str) -> None:
     ],
 )
 def test_bad_input(runtime: Runtime, pro: Team, media_url: str, fields: dict[str, object], words: str) -> None:
-    body = _body(media_url)
-    for key, value in fields.items():
-        body[key] = value.replace("{media}", media_url) if isinstance(value, str) else value
-    answer = pro.post(CREATE, body)
-    assert answer["code"] == 1003, answer
-    assert words in answer["msg"], answer["msg"]
-    assert pro.get(QUOTA)["data"]["credit"] == 1000
-    assert not any(runtime.storage.root.rglob("*.*"))
+    assert_refused(runtime, pro, CREATE, with_fields(_body(media_url), fields, media_url), 1003, words)
 
 
 @pytest.mark.parametrize(
@@ -214,12 +207,8 @@ def test_bad_input(runtime: Runtime, pro: Team, media_url: str, fields: dict[str
         ({"last_image_url": "{media}/face.jpg"}, "last_image_url is not supported"),
     ],
 )
-def test_bad_batch_input(pro: Team, media_url: str, fields: dict[str, object], words: str) -> None:
-    body = _body(media_url)
-    for key, value in fields.items():
-        body[key] = value.replace("{media}", media_url) if isinstance(value, str) else value
-    answer = pro.post(BATCH, body)
-    assert answer["code"] == 1003 and words in answer["msg"], answer
+def test_bad_batch_input(runtime: Runtime, pro: Team, media_url: str, fields: dict[str, object], words: str) -> None:
+    assert_refused(runtime, pro, BATCH, with_fields(_body(media_url), fields, media_url), 1003, words)
 
 
 def test_ids_body_rules(pro: Team) -> None:

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from reelsmith.api.app import create_app
 from reelsmith.runtime import Runtime
-from tests.conftest import Team, make_settings, run_pending
+from tests.conftest import Team, assert_refused, make_settings, run_pending, with_fields
 
 CREATE = "/api/open/v3/content/video/createbytranslate"
 INFO = "/api/open/v3/content/video/infobymodelid"
@@ -96,15 +96,8 @@ def test_info_shape_and_failure_without_engine(runtime: Runtime, pro: Team, medi
 def test_bad_input(
     runtime: Runtime, pro: Team, media_url: str, fields: dict[str, object], code: int, words: str
 ) -> None:
-    body: dict[str, object] = {"url": f"{media_url}/clip.mp4", "language": "es"}
-    for key, value in fields.items():
-        body[key] = value.replace("{media}", media_url) if isinstance(value, str) else value
-    answer = pro.post(CREATE, body)
-    assert answer["code"] == code, answer
-    assert words in answer["msg"], answer["msg"]
-    assert pro.get(QUOTA)["data"]["credit"] == 1000
-    assert run_pending(runtime) == 0
-    assert not any(runtime.storage.root.rglob("*.*"))
+    body = with_fields({"url": f"{media_url}/clip.mp4", "language": "es"}, fields, media_url)
+    assert_refused(runtime, pro, CREATE, body, code, words)
 
 
 def test_deprecated_fields_are_accepted(pro: Team, media_url: str) -> None:

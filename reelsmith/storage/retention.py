@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
+from pathlib import Path
 
 from reelsmith.runtime import Runtime
 from reelsmith.store.ids import now_ms
@@ -11,9 +13,14 @@ from reelsmith.store.ids import now_ms
 log = logging.getLogger("reelsmith.retention")
 
 
+SCRATCH_MAX_AGE_MS = 86_400_000
+
+
 def sweep_expired(runtime: Runtime) -> int:
-    """Delete every stored file past retention; returns how many were deleted."""
+    """Delete every stored file past retention, and scratch files that workers killed mid-task
+    left behind a day ago or more; returns how many stored files were deleted."""
     removed = runtime.storage.sweep(now_ms() - runtime.settings.retention_ms)
+    _sweep_scratch(runtime.settings.work_dir, now_ms() - SCRATCH_MAX_AGE_MS)
     if removed:
         log.info("retention sweep deleted %d files", removed)
     return removed
@@ -36,3 +43,15 @@ class RetentionSweeper:
                 log.exception("retention sweep failed")
             if stop.wait(self.runtime.settings.retention_sweep_seconds):
                 return
+
+
+def _sweep_scratch(work_dir: Path, older_than_ms: int) -> None:
+    if not work_dir.is_dir():
+        return
+    for entry in work_dir.iterdir():
+        newest = max((p.stat().st_mtime for p in [entry, *entry.rglob("*")]), default=0)
+        if newest * 1000 < older_than_ms:
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
