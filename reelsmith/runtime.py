@@ -43,7 +43,15 @@ class Runtime:
 
     @cached_property
     def lifecycle(self) -> TaskLifecycle:
-        return TaskLifecycle(self.db, int(self.settings.lease_seconds * 1000), self.settings.max_attempts)
+        settings = self.settings
+        return TaskLifecycle(
+            self.db,
+            int(settings.lease_seconds * 1000),
+            settings.max_attempts,
+            self.signer,
+            settings.public_url,
+            settings.webhook_on_processing,
+        )
 
     @cached_property
     def registry(self) -> PipelineRegistry:

@@ -65,6 +65,15 @@ class Settings(BaseSettings):
     upload_max_bytes: int = 300 * 1024 * 1024
     request_max_bytes: int = 1024 * 1024
 
+    webhook_sender: bool = Field(default=True, description="Run the webhook sender inside `reelsmith serve`.")
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_window_hours: float = 24.0
+    webhook_retry_base_seconds: float = 10.0
+    webhook_retry_max_seconds: float = 3600.0
+    webhook_on_processing: bool = False
+    webhook_concurrency: int = Field(default=64, ge=1)
+    webhook_poll_seconds: float = 0.5
+
     character_swap_max_seconds: float = 120.0
     translation_max_seconds: float = 60.0
     translation_max_fps: float = 30.0

@@ -55,7 +55,11 @@ def test_authorization_wins_over_api_key(client: TestClient, pro: Team) -> None:
 def test_token_signed_with_another_secret_or_expired_is_refused(
     client: TestClient, runtime: Runtime, pro: Team
 ) -> None:
-    forged = jwt.encode({"sub": str(pro.uid), "kv": 1, "exp": int(time.time()) + 60}, "a guessed secret of thirty-two bytes!", algorithm="HS256")
+    forged = jwt.encode(
+        {"sub": str(pro.uid), "kv": 1, "exp": int(time.time()) + 60},
+        "a guessed secret of thirty-two bytes!",
+        algorithm="HS256",
+    )
     assert client.get(QUOTA, headers={"Authorization": f"Bearer {forged}"}).json()["code"] == 1101
     secret = runtime.accounts._token_secret
     expired = jwt.encode({"sub": str(pro.uid), "kv": 1, "exp": int(time.time()) - 5}, secret, algorithm="HS256")

@@ -178,6 +178,10 @@ class Presenter:
         return self.image2video_info(task)
 
 
+def base_url_of(runtime: Runtime, request: Request) -> str:
+    """Where file links point: the configured public URL, else where this request came to."""
+    return runtime.settings.public_url or str(request.base_url)
+
+
 def presenter_for(runtime: Runtime, request: Request, caller: Caller) -> Presenter:
-    """A presenter whose file links use the configured public URL, else the request's own."""
-    return Presenter(runtime.signer, lambda: runtime.settings.public_url or str(request.base_url), caller)
+    return Presenter(runtime.signer, lambda: base_url_of(runtime, request), caller)

@@ -30,11 +30,13 @@ class CharacterSwapOrder:
     webhookurl: str
 
 
-async def create_character_swap(runtime: Runtime, caller: Caller, order: CharacterSwapOrder) -> TaskRecord:
+async def create_character_swap(
+    runtime: Runtime, caller: Caller, order: CharacterSwapOrder, base_url: str = ""
+) -> TaskRecord:
     """Validate and fetch the inputs, price the seconds used, charge, and queue the task."""
     if caller.plan != "pro":
         raise ApiError(Code.NO_PERMISSION, "Character Swap needs the Pro plan")
-    webhook_url = checked_webhook(order.webhookurl, "webhookUrl")
+    webhook_url = checked_webhook(order.webhookurl, "webhookUrl", runtime.settings.allowed_networks)
     limit = runtime.settings.character_swap_max_seconds
     async with InputBatch(runtime) as inputs:
         await inputs.image("image", order.image, "image")
@@ -65,5 +67,5 @@ async def create_character_swap(runtime: Runtime, caller: Caller, order: Charact
             price=character_swap_price(seconds, order.resolution),
             webhook_url=webhook_url,
         )
-        [task] = await asyncio.to_thread(runtime.tasks.create, caller, [new_task])
+        [task] = await asyncio.to_thread(runtime.tasks.create, caller, [new_task], base_url)
     return task

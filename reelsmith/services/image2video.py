@@ -87,13 +87,13 @@ def _model(runtime: Runtime, model_name: str, order: Image2VideoOrder) -> str:
 
 
 async def create_image2video(
-    runtime: Runtime, caller: Caller, order: Image2VideoOrder, batch: bool = False
+    runtime: Runtime, caller: Caller, order: Image2VideoOrder, batch: bool = False, base_url: str = ""
 ) -> list[TaskRecord]:
     """``count`` tasks (distinct seeds) from one image, charged together or not at all."""
     _check_plan(caller, order)
     effect_name = _effect_name(runtime, order.effect_code)
     model_name = _model(runtime, order.model_name, order)
-    webhook_url = checked_webhook(order.webhookurl, "webhookurl")
+    webhook_url = checked_webhook(order.webhookurl, "webhookurl", runtime.settings.allowed_networks)
     batch_id = new_object_id() if batch else None
     async with InputBatch(runtime) as inputs:
         await inputs.image("image", order.image_url, "image_url")
@@ -135,16 +135,16 @@ async def create_image2video(
                     batch_id=batch_id,
                 )
             )
-        return await asyncio.to_thread(runtime.tasks.create, caller, new_tasks)
+        return await asyncio.to_thread(runtime.tasks.create, caller, new_tasks, base_url)
 
 
-async def create_audio_update(runtime: Runtime, caller: Caller, order: AudioOrder) -> TaskRecord:
+async def create_audio_update(runtime: Runtime, caller: Caller, order: AudioOrder, base_url: str = "") -> TaskRecord:
     """A new task that puts audio on a finished video: 5 credits per started 5 seconds."""
     previous = await asyncio.to_thread(runtime.tasks.get, caller, order.pre_video_id, PRODUCT)
     if previous.status != 3 or "video" not in previous.result.get("files", {}):
         raise ApiError(Code.PARAMETER, "pre_video_id must be a completed Image to Video task")
     seconds = float(previous.result.get("video_duration", previous.params["video_length"]))
-    webhook_url = checked_webhook(order.webhookurl, "webhookurl")
+    webhook_url = checked_webhook(order.webhookurl, "webhookurl", runtime.settings.allowed_networks)
     async with InputBatch(runtime) as inputs:
         await inputs.copy_of("video", StoredFile.from_json(previous.result["files"]["video"]))
         if order.audio_type == 2:
@@ -171,5 +171,6 @@ async def create_audio_update(runtime: Runtime, caller: Caller, order: AudioOrde
                     result={"video_duration": seconds},
                 )
             ],
+            base_url,
         )
     return task

@@ -9,18 +9,38 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
 
 from reelsmith.services.credits import refund_task
+from reelsmith.services.webhooks import enqueue_delivery
+from reelsmith.storage.signing import UrlSigner
 from reelsmith.store.db import Database
 from reelsmith.store.ids import now_ms
 from reelsmith.store.models import Task
 
 
 class TaskLifecycle:
-    def __init__(self, db: Database, lease_ms: int, max_attempts: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        lease_ms: int,
+        max_attempts: int,
+        signer: UrlSigner,
+        public_url: str | None = None,
+        webhook_on_processing: bool = False,
+    ) -> None:
         self.db = db
         self.lease_ms = lease_ms
         self.max_attempts = max_attempts
+        self.signer = signer
+        self.public_url = public_url
+        self.webhook_on_processing = webhook_on_processing
+
+    def _status_changed(self, session: Session, task_id: str, status: int) -> None:
+        """Outbox rows go in the same transaction as the change they announce."""
+        task = session.get(Task, task_id, populate_existing=True)
+        assert task is not None
+        enqueue_delivery(session, task, status, self.signer, self.public_url)
 
     def _claimable(self, now: int) -> Any:
         return (
@@ -66,6 +86,8 @@ class TaskLifecycle:
                     None,
                 )
                 return None
+            if self.webhook_on_processing and task.attempts == 1:
+                self._status_changed(session, task_id, 2)
             return task
 
     def heartbeat(self, task_id: str, owner: str) -> bool:
@@ -95,7 +117,10 @@ class TaskLifecycle:
                 .where(Task.id == task_id, Task.lease_owner == owner, Task.status == 2)
                 .values(status=3, progress=100, result=result, lease_expires=None, update_time=now_ms())
             )
-            return done.rowcount == 1
+            if done.rowcount != 1:
+                return False
+            self._status_changed(session, task_id, 3)
+            return True
 
     def fail(self, task_id: str, owner: str, reason: str, error_code: int | None = None) -> bool:
         """Status 4 with ``reason``, and the credits back."""
@@ -108,10 +133,11 @@ class TaskLifecycle:
             self._fail(session, task, reason, error_code)
             return True
 
-    def _fail(self, session: Any, task: Task, reason: str, error_code: int | None) -> None:
+    def _fail(self, session: Session, task: Task, reason: str, error_code: int | None) -> None:
         session.execute(
             update(Task)
             .where(Task.id == task.id)
             .values(status=4, fail_reason=reason, error_code=error_code, lease_expires=None, update_time=now_ms())
         )
         refund_task(session, task)
+        self._status_changed(session, task.id, 4)

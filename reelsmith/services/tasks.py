@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, select, update
 
 from reelsmith.errors import ApiError, Code
 from reelsmith.media.fetch import checked_url
+from reelsmith.media.netguard import BlockedAddress, IPNetwork, check_ip
 from reelsmith.services.accounts import Caller
 from reelsmith.services.credits import charge_credits, refund_task
 from reelsmith.storage.local import LocalStorage, StoredFile
@@ -17,10 +21,27 @@ from reelsmith.store.ids import is_object_id, new_object_id, now_ms
 from reelsmith.store.models import Task, TaskRecord
 
 
-def checked_webhook(url: str, field: str) -> str:
-    """An optional webhook URL: empty, or a well-formed http(s) URL. Whether its address may be
-    reached is decided at delivery time, since DNS answers can change until then."""
-    return checked_url(url, field) if url.strip() else ""
+def checked_webhook(url: str, field: str, allowed: Sequence[IPNetwork]) -> str:
+    """An optional webhook URL: empty, or a well-formed http(s) URL whose host is not an
+    obviously private address. Host names are checked again at each delivery, since DNS
+    answers can change until then."""
+    if not url.strip():
+        return ""
+    url = checked_url(url, field)
+    host = urlsplit(url).hostname or ""
+    literal = "127.0.0.1" if host == "localhost" or host.endswith(".localhost") else host
+    try:
+        address = ipaddress.ip_address(int(literal) if literal.isdigit() else literal)
+    except ValueError:
+        return url
+    try:
+        check_ip(address, allowed)
+    except BlockedAddress as exc:
+        raise ApiError(
+            Code.PARAMETER,
+            f"{field} points to a private or local address ({exc.ip}); set REELSMITH_ALLOW_NETWORKS to allow it",
+        ) from exc
+    return url
 
 
 @dataclass
@@ -47,8 +68,9 @@ class TaskService:
         self.db = db
         self.storage = storage
 
-    def create(self, caller: Caller, new_tasks: list[NewTask]) -> list[TaskRecord]:
-        """Charge the total and insert every task in one transaction: all or nothing."""
+    def create(self, caller: Caller, new_tasks: list[NewTask], base_url: str = "") -> list[TaskRecord]:
+        """Charge the total and insert every task in one transaction: all or nothing.
+        ``base_url`` is where the client reached us: webhooks link results from there."""
         total = sum(item.price for item in new_tasks)
         created = now_ms()
         tasks = [
@@ -59,7 +81,11 @@ class TaskService:
                 engine=item.engine,
                 status=1,
                 progress=0,
-                params={**item.params, "inputs": {k: v.to_json() for k, v in item.inputs.items()}},
+                params={
+                    **item.params,
+                    "inputs": {k: v.to_json() for k, v in item.inputs.items()},
+                    "base_url": base_url,
+                },
                 result=item.result,
                 credits_charged=item.price,
                 refunded=False,

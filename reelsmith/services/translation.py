@@ -56,7 +56,9 @@ def _target_languages(runtime: Runtime, value: str, source: str) -> list[str]:
     return codes
 
 
-async def create_translation(runtime: Runtime, caller: Caller, order: TranslationOrder) -> list[TaskRecord]:
+async def create_translation(
+    runtime: Runtime, caller: Caller, order: TranslationOrder, base_url: str = ""
+) -> list[TaskRecord]:
     """Validate and fetch the video (audio, length, fps, size), then one charged task per
     target language, created all together or not at all."""
     if order.source_language != "DEFAULT" and order.source_language not in LANGUAGES:
@@ -64,7 +66,7 @@ async def create_translation(runtime: Runtime, caller: Caller, order: Translatio
             Code.PARAMETER, f"source_language {order.source_language!r} must be DEFAULT or a known language code"
         )
     languages = _target_languages(runtime, order.language, order.source_language)
-    webhook_url = checked_webhook(order.webhookUrl, "webhookUrl")
+    webhook_url = checked_webhook(order.webhookUrl, "webhookUrl", runtime.settings.allowed_networks)
     settings = runtime.settings
     async with InputBatch(runtime) as inputs:
         _, info = await inputs.video(
@@ -107,4 +109,4 @@ async def create_translation(runtime: Runtime, caller: Caller, order: Translatio
                     webhook_url=webhook_url,
                 )
             )
-        return await asyncio.to_thread(runtime.tasks.create, caller, new_tasks)
+        return await asyncio.to_thread(runtime.tasks.create, caller, new_tasks, base_url)

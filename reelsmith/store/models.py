@@ -67,6 +67,33 @@ class Task(Base):
     __table_args__ = (Index("ix_tasks_claim", "status", "engine", "create_time"),)
 
 
+class Delivery(Base):
+    """One webhook delivery in the outbox: written in the same transaction as the task's status
+    change, then sent (and retried) by the webhook sender."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_id: Mapped[str] = mapped_column(String(24), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    url: Mapped[str] = mapped_column(Text)
+    event: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # pending -> delivered | dead
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When the next attempt is due; while an attempt is in flight, when its claim runs out.
+    next_attempt_at: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    delivered_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    __table_args__ = (Index("ix_deliveries_due", "state", "next_attempt_at"),)
+
+
 @dataclass(frozen=True, slots=True)
 class TaskRecord:
     """A task as read: a plain, immutable copy of one row, cheap to build on the poll path."""

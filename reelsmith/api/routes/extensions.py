@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from reelsmith.api.auth import CallerDep, RuntimeDep
 from reelsmith.api.envelope import ok
+from reelsmith.api.presenters import base_url_of
 from reelsmith.errors import ApiError, Code
 from reelsmith.media.fetch import sniff
 from reelsmith.storage.signing import FILES_PREFIX
@@ -73,10 +74,9 @@ async def upload(request: Request, caller: CallerDep, runtime: RuntimeDep) -> JS
         stored = await asyncio.to_thread(runtime.storage.put_file, scratch, suffix, True)
     finally:
         scratch.unlink(missing_ok=True)
-    base_url = runtime.settings.public_url or str(request.base_url)
     return ok(
         {
-            "url": runtime.signer.url(base_url, stored),
+            "url": runtime.signer.url(base_url_of(runtime, request), stored),
             "kind": kind,
             "size": runtime.storage.path(stored.key).stat().st_size,
             "expires": stored.created_ms + runtime.signer.retention_ms,

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from reelsmith.api.auth import CallerDep, RuntimeDep
 from reelsmith.api.envelope import ok
-from reelsmith.api.presenters import presenter_for
+from reelsmith.api.presenters import base_url_of, presenter_for
 from reelsmith.api.schemas import IdsRequest, Image2VideoBatchRequest, Image2VideoRequest, UpdateVideoAudioRequest
 from reelsmith.services.image2video import AudioOrder, Image2VideoOrder, create_audio_update, create_image2video
 
@@ -19,7 +19,9 @@ PRODUCT = "image2video"
 
 @router.post("/api/open/v4/image2Video/createBySourcePrompt", summary="Create a video from one image")
 async def create(body: Image2VideoRequest, request: Request, caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
-    [task] = await create_image2video(runtime, caller, Image2VideoOrder(**body.model_dump()))
+    [task] = await create_image2video(
+        runtime, caller, Image2VideoOrder(**body.model_dump()), base_url=base_url_of(runtime, request)
+    )
     return ok(presenter_for(runtime, request, caller).image2video_created(task))
 
 
@@ -27,7 +29,9 @@ async def create(body: Image2VideoRequest, request: Request, caller: CallerDep, 
 async def create_batch(
     body: Image2VideoBatchRequest, request: Request, caller: CallerDep, runtime: RuntimeDep
 ) -> JSONResponse:
-    tasks = await create_image2video(runtime, caller, Image2VideoOrder(**body.model_dump()), batch=True)
+    tasks = await create_image2video(
+        runtime, caller, Image2VideoOrder(**body.model_dump()), batch=True, base_url=base_url_of(runtime, request)
+    )
     present = presenter_for(runtime, request, caller)
     return ok({"successList": [present.image2video_created(t) for t in tasks], "errorList": []})
 
@@ -49,7 +53,7 @@ def effects(caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
 async def update_video_audio(
     body: UpdateVideoAudioRequest, request: Request, caller: CallerDep, runtime: RuntimeDep
 ) -> JSONResponse:
-    task = await create_audio_update(runtime, caller, AudioOrder(**body.model_dump()))
+    task = await create_audio_update(runtime, caller, AudioOrder(**body.model_dump()), base_url_of(runtime, request))
     return ok(presenter_for(runtime, request, caller).image2video_created(task))
 
 

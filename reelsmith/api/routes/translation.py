@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from reelsmith.api.auth import CallerDep, RuntimeDep
 from reelsmith.api.envelope import ok
-from reelsmith.api.presenters import presenter_for
+from reelsmith.api.presenters import base_url_of, presenter_for
 from reelsmith.api.schemas import TranslationRequest
 from reelsmith.services.translation import TranslationOrder, create_translation
 
@@ -19,7 +19,7 @@ router = APIRouter(tags=["Video Translation"])
 @router.post("/api/open/v3/content/video/createbytranslate", summary="Translate a video into one or more languages")
 async def create(body: TranslationRequest, request: Request, caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
     fields = body.model_dump(exclude={"merge_interval", "face_enhance"})
-    tasks = await create_translation(runtime, caller, TranslationOrder(**fields))
+    tasks = await create_translation(runtime, caller, TranslationOrder(**fields), base_url_of(runtime, request))
     present = presenter_for(runtime, request, caller)
     results = [{"code": 1000, "msg": "OK", "data": present.translation_created(task)} for task in tasks]
     return ok(results[0]["data"], all_results=results)

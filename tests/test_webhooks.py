@@ -1,0 +1,289 @@
+"""Webhook deliveries, checked the way a real receiver checks them: with an implementation of
+API.md section 6 written here from the documented algorithm, not with reelsmith's code."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from fastapi.testclient import TestClient
+
+from reelsmith.api.app import create_app
+from reelsmith.dispatch.webhook_sender import WebhookSender
+from reelsmith.media import netguard
+from reelsmith.runtime import Runtime
+from reelsmith.settings import Settings
+from reelsmith.store.models import Delivery
+from tests.conftest import STILL_ENGINE, Team, make_settings, run_pending
+from tests.processes import free_port
+from tests.receiver import Receiver
+
+CREATE = "/api/open/v4/image2Video/createBySourcePrompt"
+
+
+def receiver_decrypt(body: dict[str, Any], client_id: str, api_key: str) -> dict[str, Any]:
+    """What a receiver written from Akool's documentation does with a body."""
+    parts = sorted([client_id, str(body["timestamp"]), str(body["nonce"]), body["dataEncrypt"]])
+    assert hashlib.sha1("".join(parts).encode()).hexdigest() == body["signature"], "signature mismatch"
+    cipher = Cipher(algorithms.AES(api_key.encode("utf-8")), modes.CBC(client_id.encode("utf-8")))
+    decryptor = cipher.decryptor()
+    padded = decryptor.update(base64.b64decode(body["dataEncrypt"])) + decryptor.finalize()
+    pad = padded[-1]
+    assert 1 <= pad <= 16 and padded.endswith(bytes([pad]) * pad), "bad PKCS#7 padding"
+    return json.loads(padded[:-pad].decode("utf-8"))  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(
+        tmp_path / "data",
+        engine_plugins={"image2video": STILL_ENGINE.split("=", 1)[1]},
+        webhook_retry_base_seconds=0.05,
+        webhook_retry_max_seconds=0.2,
+        webhook_timeout_seconds=2,
+        webhook_poll_seconds=0.02,
+    )
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver().start()
+    yield receiver
+    receiver.stop()
+
+
+def _create(team: Team, media_url: str, webhook: str, prompt: str = "zoom in") -> str:
+    body = {
+        "image_url": f"{media_url}/face.png",
+        "prompt": prompt,
+        "resolution": "720p",
+        "video_length": 5,
+        "audio_type": 3,
+        "webhookUrl": webhook,
+    }
+    answer = team.post(CREATE, body)
+    assert answer["code"] == 1000, answer
+    return answer["data"]["_id"]  # type: ignore[no-any-return]
+
+
+def _deliver(runtime: Runtime, seconds: float = 20) -> None:
+    asyncio.run(WebhookSender(runtime).drain(until=time.monotonic() + seconds))
+
+
+def _deliveries(runtime: Runtime, task_id: str) -> list[Delivery]:
+    with runtime.db.read() as session:
+        return list(session.query(Delivery).filter(Delivery.task_id == task_id).order_by(Delivery.id))
+
+
+def test_completed_task_is_delivered_encrypted_and_signed(
+    runtime: Runtime, client: TestClient, pro: Team, media_url: str, receiver: Receiver
+) -> None:
+    task_id = _create(pro, media_url, receiver.url)
+    run_pending(runtime)
+    _deliver(runtime)
+    [body] = receiver.accepted
+    assert set(body) == {"signature", "dataEncrypt", "timestamp", "nonce"}
+    assert isinstance(body["timestamp"], int)
+    payload = receiver_decrypt(body, pro.client_id, pro.api_key)
+    assert payload["_id"] == task_id and payload["status"] == 3 and payload["type"] == "image2video"
+    assert payload["video_status"] == 3 and payload["video"] == payload["url"]
+    assert payload["deduction_credit"] == 20
+    download = client.get(payload["url"])
+    assert download.status_code == 200 and download.headers["content-type"] == "video/mp4"
+    [delivery] = _deliveries(runtime, task_id)
+    assert delivery.state == "delivered" and delivery.attempts == 1 and delivery.last_status == 200
+
+
+def test_failed_task_payload_carries_the_reason_and_the_refund(
+    runtime: Runtime, pro: Team, media_url: str, receiver: Receiver
+) -> None:
+    task_id = _create(pro, media_url, receiver.url, prompt="please fail")
+    run_pending(runtime)
+    _deliver(runtime)
+    payload = receiver_decrypt(receiver.accepted[0], pro.client_id, pro.api_key)
+    assert payload["_id"] == task_id and payload["status"] == 4 and payload["url"] == ""
+    assert "asked this test engine to fail" in payload["error_reason"]
+    assert payload["deduction_credit"] == 0
+
+
+def test_character_swap_and_translation_types(runtime: Runtime, pro: Team, media_url: str, receiver: Receiver) -> None:
+    swap = pro.post(
+        "/api/open/v4/characterSwap/create",
+        {"image": f"{media_url}/face.png", "video": f"{media_url}/clip.mp4", "webhookUrl": receiver.url},
+    )["data"]["_id"]
+    translation = pro.post(
+        "/api/open/v3/content/video/createbytranslate",
+        {"url": f"{media_url}/clip.mp4", "language": "es", "webhookUrl": receiver.url},
+    )["data"]["_id"]
+    run_pending(runtime)
+    _deliver(runtime)
+    payloads = {p["_id"]: p for p in (receiver_decrypt(b, pro.client_id, pro.api_key) for b in receiver.accepted)}
+    assert payloads[swap]["type"] == "character swap" and payloads[swap]["status"] == 4
+    assert payloads[translation]["type"] == "video translate" and payloads[translation]["status"] == 4
+
+
+def test_receiver_failing_the_first_attempts_gets_it_exactly_once(runtime: Runtime, pro: Team, media_url: str) -> None:
+    receiver = Receiver(fail_first=3).start()
+    try:
+        task_id = _create(pro, media_url, receiver.url)
+        run_pending(runtime)
+        _deliver(runtime)
+    finally:
+        receiver.stop()
+    assert len(receiver.received) == 4 and len(receiver.accepted) == 1
+    [delivery] = _deliveries(runtime, task_id)
+    assert delivery.state == "delivered" and delivery.attempts == 4
+    assert [h["status_code"] for h in delivery.history] == [500, 500, 500, 200]
+
+
+def test_receiver_that_is_down_for_a_while_still_gets_it(runtime: Runtime, pro: Team, media_url: str) -> None:
+    port = free_port()
+    task_id = _create(pro, media_url, f"http://127.0.0.1:{port}/hook")
+    run_pending(runtime)
+    sender = WebhookSender(runtime)
+
+    async def scenario() -> Receiver:
+        from reelsmith.media.netguard import guarded_client
+
+        async with guarded_client(runtime.settings, timeout=2) as client:
+            for _ in range(3):  # three attempts against a closed port
+                while not await sender.run_once(client):
+                    await asyncio.sleep(0.02)
+                while sender._in_flight:
+                    await asyncio.sleep(0.02)
+        return Receiver().start(port)
+
+    receiver = asyncio.run(scenario())
+    try:
+        _deliver(runtime)
+    finally:
+        receiver.stop()
+    assert len(receiver.accepted) == 1
+    [delivery] = _deliveries(runtime, task_id)
+    assert delivery.state == "delivered" and delivery.attempts == 4
+    assert all("could not connect" in (h["error"] or "") for h in delivery.history[:3])
+
+
+def test_redirects_count_as_failures_and_the_window_ends_in_dead(
+    tmp_path: Path, media_url: str, media_dir: Path
+) -> None:
+    runtime = Runtime(
+        make_settings(
+            tmp_path / "data",
+            engine_plugins={"image2video": STILL_ENGINE.split("=", 1)[1]},
+            webhook_retry_base_seconds=0.05,
+            webhook_retry_max_seconds=0.1,
+            webhook_retry_window_hours=0.5 / 3600,  # half a second
+            webhook_poll_seconds=0.02,
+        )
+    )
+    receiver = Receiver(redirect_to="http://example.com/elsewhere").start()
+    try:
+        with TestClient(create_app(runtime)):
+            _, creds = runtime.accounts.create(plan="pro", credits=100)
+            task_id = _create_with_key(runtime, creds.api_key, media_url, receiver.url)
+            run_pending(runtime)
+            _deliver(runtime)
+    finally:
+        receiver.stop()
+    [delivery] = _deliveries(runtime, task_id)
+    assert delivery.state == "dead" and delivery.attempts >= 2 and delivery.last_status == 302
+    assert receiver.accepted == []
+
+
+def test_private_receivers_are_refused_unless_allowed(
+    tmp_path: Path, media_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only 127.0.0.1 is allowed. A literal private address is refused at creation; a host
+    name that resolves to a private address (the DNS answer is the one fake here: there is no
+    DNS server to ask) is refused at delivery, before any connection."""
+    receiver = Receiver().start()
+    port = receiver.server.server_address[1]  # type: ignore[union-attr]
+
+    real_getaddrinfo = netguard.anyio.getaddrinfo
+
+    async def resolve(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host == "hooks.example.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.2", port))]
+        return await real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(netguard.anyio, "getaddrinfo", resolve)
+    runtime = Runtime(
+        make_settings(
+            tmp_path / "data",
+            engine_plugins={"image2video": STILL_ENGINE.split("=", 1)[1]},
+            allow_networks=["127.0.0.1/32"],
+        )
+    )
+    runtime.prepare()
+    _, creds = runtime.accounts.create(plan="pro", credits=100)
+    body = {"image_url": f"{media_url}/face.png", "prompt": "z", "resolution": "720p", "video_length": 5}
+    try:
+        with TestClient(create_app(runtime)) as client:
+            headers = {"x-api-key": creds.api_key}
+            for literal in ("http://10.0.0.7/hook", "http://[::1]:9/hook", "http://2130706434:9/hook"):
+                refused = client.post(CREATE, json={**body, "audio_type": 3, "webhookUrl": literal}, headers=headers)
+                assert refused.json()["code"] == 1003
+                assert "webhookurl points to a private or local address" in refused.json()["msg"]
+            named = f"http://hooks.example.test:{port}/hook"
+            created = client.post(CREATE, json={**body, "audio_type": 3, "webhookUrl": named}, headers=headers)
+            task_id = created.json()["data"]["_id"]
+        run_pending(runtime)
+        _deliver(runtime)
+    finally:
+        receiver.stop()
+    [delivery] = _deliveries(runtime, task_id)
+    assert delivery.state == "dead" and delivery.attempts == 1
+    assert "127.0.0.2 is a private or local address" in (delivery.last_error or "")
+    assert receiver.received == []
+
+
+def _create_with_key(runtime: Runtime, api_key: str, media_url: str, webhook: str) -> str:
+    with TestClient(create_app(runtime)) as client:
+        body = {
+            "image_url": f"{media_url}/face.png",
+            "prompt": "zoom",
+            "resolution": "720p",
+            "video_length": 5,
+            "audio_type": 3,
+            "webhookUrl": webhook,
+        }
+        answer = client.post(CREATE, json=body, headers={"x-api-key": api_key}).json()
+    assert answer["code"] == 1000, answer
+    return answer["data"]["_id"]  # type: ignore[no-any-return]
+
+
+def test_tasks_finish_while_the_receiver_hangs(runtime: Runtime, pro: Team, media_url: str) -> None:
+    """Workers only write outbox rows: with a receiver that never answers, every task still
+    completes; the deliveries simply wait."""
+    receiver = Receiver(hang_seconds=30).start()
+    try:
+        ids = [_create(pro, media_url, receiver.url) for _ in range(5)]
+
+        async def both() -> None:
+            # The sender starts first and hangs on the receiver while the workers run.
+            sender = WebhookSender(runtime)
+            from reelsmith.media.netguard import guarded_client
+
+            async with guarded_client(runtime.settings, timeout=30) as client:
+                await sender.run_once(client)
+                await asyncio.to_thread(run_pending, runtime)
+                for task in sender._in_flight:
+                    task.cancel()
+
+        asyncio.run(both())
+        results = pro.post("/api/open/v4/image2Video/resultsByIds", {"_ids": ",".join(ids)})["data"]["result"]
+        assert [r["status"] for r in results] == [3] * 5
+        assert all(d.state == "pending" for task_id in ids for d in _deliveries(runtime, task_id))
+    finally:
+        receiver.hang_seconds = 0
+        receiver.stop()
