@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import threading
 from typing import Annotated
 
 import typer
@@ -14,14 +16,17 @@ from sqlalchemy import select
 
 from reelsmith.runtime import Runtime
 from reelsmith.services.accounts import describe_account
+from reelsmith.services.webhooks import describe_delivery
 from reelsmith.settings import Settings, load_settings
-from reelsmith.store.models import Account, Task
+from reelsmith.store.models import Account, Delivery, Task
 
 app = typer.Typer(help="reelsmith: a self-hosted video AI server that speaks Akool's open API.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Teams, keys, plans and credits.", no_args_is_help=True)
 tasks_app = typer.Typer(help="Look at tasks.", no_args_is_help=True)
+webhooks_app = typer.Typer(help="Webhook deliveries: send them, list them, check a captured one.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(tasks_app, name="tasks")
+app.add_typer(webhooks_app, name="webhooks")
 console = Console()
 
 HostOpt = Annotated[str, typer.Option(help="Address to listen on.")]
@@ -242,6 +247,57 @@ def tasks_show(task_id: str) -> None:
         raise typer.Exit(1)
     record = {column.name: getattr(task, column.name) for column in Task.__table__.columns}
     typer.echo(json.dumps(record, indent=2))
+
+
+@webhooks_app.command("send")
+def webhooks_send() -> None:
+    """Run the webhook sender (scale-out: `serve` already runs one)."""
+    from reelsmith.dispatch.webhook_sender import sender_loop
+
+    runtime = _runtime()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        sender_loop(runtime, stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@webhooks_app.command("list")
+def webhooks_list(task_id: str, as_json: JsonOpt = False) -> None:
+    """The deliveries of one task, with every attempt."""
+    runtime = _runtime()
+    with runtime.db.read() as session:
+        deliveries = list(session.scalars(select(Delivery).where(Delivery.task_id == task_id).order_by(Delivery.id)))
+    rows = [describe_delivery(d) for d in deliveries]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    table = Table("_id", "event", "state", "attempts", "last_status", "last_error", "url")
+    for row in rows:
+        table.add_row(*(str(row[k]) for k in ("_id", "event", "state", "attempts", "last_status", "last_error", "url")))
+    console.print(table)
+
+
+@webhooks_app.command("verify")
+def webhooks_verify(
+    body_file: Annotated[typer.FileText, typer.Argument(help="The captured JSON body; - for standard input.")],
+    client_id: Annotated[str, typer.Option("--client-id", help="The team's clientId (16 characters).")],
+    api_key: Annotated[str, typer.Option("--api-key", help="The team's API key (32 characters).")],
+) -> None:
+    """Check a captured webhook body's signature and print its decrypted payload, as a
+    receiver would: for debugging your receiver."""
+    from reelsmith.services.webhooks import WebhookBodyError, open_body
+
+    try:
+        body = json.loads(body_file.read())
+        payload = open_body(body, client_id, api_key)
+    except (ValueError, WebhookBodyError) as exc:
+        console.print(f"[red]not valid: {exc}[/]")
+        raise typer.Exit(1) from exc
+    console.print("[green]signature ok[/]", style="bold")
+    typer.echo(json.dumps(payload, indent=2))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from reelsmith.pipelines.registry import PipelineRegistry
 from reelsmith.services.accounts import AccountService
 from reelsmith.services.lifecycle import TaskLifecycle
 from reelsmith.services.tasks import TaskService
+from reelsmith.services.webhooks import DeliveryService
 from reelsmith.settings import Settings
 from reelsmith.storage.local import LocalStorage
 from reelsmith.storage.signing import UrlSigner
@@ -52,6 +53,10 @@ class Runtime:
             settings.public_url,
             settings.webhook_on_processing,
         )
+
+    @cached_property
+    def deliveries(self) -> DeliveryService:
+        return DeliveryService(self.db)
 
     @cached_property
     def registry(self) -> PipelineRegistry:

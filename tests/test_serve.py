@@ -11,6 +11,7 @@ import httpx
 
 from tests.conftest import STILL_ENGINE
 from tests.processes import free_port, start, stop, wait_healthy
+from tests.receiver import Receiver
 
 
 def test_serve_runs_tasks_to_completion_and_prints_a_demo_account(tmp_path: Path, media_url: str) -> None:
@@ -27,6 +28,7 @@ def test_serve_runs_tasks_to_completion_and_prints_a_demo_account(tmp_path: Path
         log=log,
         REELSMITH_ENGINE_PLUGINS=STILL_ENGINE,
     )
+    receiver = Receiver().start()
     try:
         wait_healthy(base, server)
         output = log.read_text()
@@ -43,6 +45,7 @@ def test_serve_runs_tasks_to_completion_and_prints_a_demo_account(tmp_path: Path
             "resolution": "720p",
             "video_length": 5,
             "audio_type": 3,
+            "webhookUrl": receiver.url,
         }
         created = httpx.post(f"{base}/api/open/v4/image2Video/createBySourcePrompt", json=body, headers=headers).json()
         assert created["code"] == 1000, created
@@ -58,6 +61,12 @@ def test_serve_runs_tasks_to_completion_and_prints_a_demo_account(tmp_path: Path
             time.sleep(0.2)
         assert info["video_status"] == 3, info
         assert httpx.get(info["video"]).headers["content-type"] == "video/mp4"
+        # The embedded webhook sender delivers it too.
+        deadline = time.monotonic() + 30
+        while not receiver.accepted and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(receiver.accepted) == 1
     finally:
+        receiver.stop()
         stop(server)
     assert server.returncode == 0 or server.returncode == -15

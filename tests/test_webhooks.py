@@ -7,6 +7,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import runpy
 import socket
 import time
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from reelsmith.runtime import Runtime
 from reelsmith.settings import Settings
 from reelsmith.store.models import Delivery
 from tests.conftest import STILL_ENGINE, Team, make_settings, run_pending
-from tests.processes import free_port
+from tests.processes import ROOT, free_port, reelsmith
 from tests.receiver import Receiver
 
 CREATE = "/api/open/v4/image2Video/createBySourcePrompt"
@@ -287,3 +288,51 @@ def test_tasks_finish_while_the_receiver_hangs(runtime: Runtime, pro: Team, medi
     finally:
         receiver.hang_seconds = 0
         receiver.stop()
+
+
+def test_deliveries_api_lists_attempts_and_redelivers(
+    runtime: Runtime, make_team: Any, media_url: str, receiver: Receiver
+) -> None:
+    alice, bob = make_team(), make_team()
+    task_id = _create(alice, media_url, receiver.url)
+    run_pending(runtime)
+    _deliver(runtime)
+    listed = alice.get(f"/api/reelsmith/v1/tasks/{task_id}/deliveries")["data"]
+    assert listed["count"] == 1
+    [delivery] = listed["result"]
+    assert delivery["state"] == "delivered" and delivery["event"] == 3 and delivery["url"] == receiver.url
+    assert delivery["next_attempt_at"] is None and delivery["history"][0]["status_code"] == 200
+    assert bob.get(f"/api/reelsmith/v1/tasks/{task_id}/deliveries")["code"] == 1008
+    assert bob.post(f"/api/reelsmith/v1/deliveries/{delivery['_id']}/redeliver")["code"] == 1008
+    again = alice.post(f"/api/reelsmith/v1/deliveries/{delivery['_id']}/redeliver")["data"]
+    assert again["state"] == "pending" and again["_id"] != delivery["_id"]
+    _deliver(runtime)
+    assert len(receiver.accepted) == 2
+    first, second = (receiver_decrypt(b, alice.client_id, alice.api_key) for b in receiver.accepted)
+    assert first == second
+    assert [d["state"] for d in alice.get(f"/api/reelsmith/v1/tasks/{task_id}/deliveries")["data"]["result"]] == [
+        "delivered",
+        "delivered",
+    ]
+
+
+def test_cli_verify_and_the_docs_example_read_a_real_delivery(
+    runtime: Runtime, pro: Team, media_url: str, receiver: Receiver, tmp_path: Path
+) -> None:
+    task_id = _create(pro, media_url, receiver.url)
+    run_pending(runtime)
+    _deliver(runtime)
+    [body] = receiver.accepted
+    captured = tmp_path / "body.json"
+    captured.write_text(json.dumps(body))
+    good = reelsmith(
+        tmp_path, "webhooks", "verify", str(captured), "--client-id", pro.client_id, "--api-key", pro.api_key
+    )
+    assert good.returncode == 0 and "signature ok" in good.stdout and task_id in good.stdout
+    captured.write_text(json.dumps({**body, "nonce": "0000"}))
+    bad = reelsmith(
+        tmp_path, "webhooks", "verify", str(captured), "--client-id", pro.client_id, "--api-key", pro.api_key
+    )
+    assert bad.returncode == 1 and "signature does not match" in bad.stdout
+    example = runpy.run_path(str(ROOT / "examples" / "webhook_receiver.py"))
+    assert example["verify_and_decrypt"](body, pro.client_id, pro.api_key)["_id"] == task_id

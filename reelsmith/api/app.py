@@ -13,7 +13,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelsmith import __version__
 from reelsmith.api.envelope import install_error_handlers
-from reelsmith.api.routes import accounts, admin, character_swap, extensions, image2video, info, translation
+from reelsmith.api.routes import (
+    accounts,
+    admin,
+    character_swap,
+    extensions,
+    image2video,
+    info,
+    translation,
+    webhooks,
+)
 from reelsmith.dispatch.embedded import WorkerPool
 from reelsmith.runtime import Runtime
 from reelsmith.storage.retention import RetentionSweeper
@@ -86,7 +95,7 @@ def create_app(runtime: Runtime, *, run_workers: bool = False) -> FastPaths:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         runtime.prepare()
-        pool = WorkerPool(runtime.settings) if run_workers and runtime.settings.workers > 0 else None
+        pool = WorkerPool(runtime.settings) if run_workers else None
         sweeper = RetentionSweeper(runtime) if run_workers else None
         stop = threading.Event()
         if pool:
@@ -109,7 +118,7 @@ def create_app(runtime: Runtime, *, run_workers: bool = False) -> FastPaths:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (accounts, character_swap, info, translation, image2video, extensions, admin):
+    for module in (accounts, character_swap, info, translation, image2video, extensions, webhooks, admin):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=runtime.settings.request_max_bytes)
     return FastPaths(app, {info.INFO_PATH: info.InfoEndpoint(runtime)})

@@ -1,4 +1,5 @@
-"""The embedded worker pool: processes that claim queued tasks from the task table.
+"""The embedded worker pool: processes that claim queued tasks from the task table (and the
+webhook sender's process).
 
 Workers are processes, not threads, so that a crash in an engine (or a kill) never takes the
 API down, and CPU-bound engines do not contend for one interpreter lock.
@@ -12,6 +13,7 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 
 from reelsmith.dispatch.run_task import run_task
@@ -41,30 +43,45 @@ def worker_loop(settings: Settings, stop: threading.Event | None = None) -> None
         run_task(runtime, task_id, owner)
 
 
-def _worker_process(settings: Settings) -> None:
+def _child_stop_event() -> threading.Event:
+    """SIGTERM ends a child's loop after its current piece of work; Ctrl-C is the parent's."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    worker_loop(settings, stop)
+    return stop
+
+
+def _worker_process(settings: Settings) -> None:
+    worker_loop(settings, _child_stop_event())
+
+
+def _sender_process(settings: Settings) -> None:
+    from reelsmith.dispatch.webhook_sender import sender_loop
+
+    sender_loop(Runtime(settings), _child_stop_event())
 
 
 class WorkerPool:
-    """``settings.workers`` worker processes, restarted if one dies."""
+    """The background processes of ``reelsmith serve``: ``settings.workers`` workers and, when
+    ``settings.webhook_sender`` is on, one webhook sender; any that dies is started again."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._context = multiprocessing.get_context("spawn")
+        self._targets: list[Callable[[Settings], None]] = [_worker_process] * settings.workers
+        if settings.webhook_sender:
+            self._targets.append(_sender_process)
         self._processes: list[BaseProcess] = []
         self._stop = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="worker-pool", daemon=True)
 
     def start(self) -> None:
-        self._processes = [self._spawn() for _ in range(self.settings.workers)]
+        self._processes = [self._spawn(target) for target in self._targets]
         self._watcher.start()
 
-    def _spawn(self) -> BaseProcess:
-        process = self._context.Process(target=_worker_process, args=(self.settings,), daemon=True)
+    def _spawn(self, target: Callable[[Settings], None]) -> BaseProcess:
+        process = self._context.Process(target=target, args=(self.settings,), daemon=True)
         process.start()
         return process
 
@@ -72,8 +89,8 @@ class WorkerPool:
         while not self._stop.wait(1.0):
             for index, process in enumerate(self._processes):
                 if not process.is_alive() and not self._stop.is_set():
-                    log.warning("worker %s exited (%s); starting another", process.pid, process.exitcode)
-                    self._processes[index] = self._spawn()
+                    log.warning("process %s exited (%s); starting another", process.pid, process.exitcode)
+                    self._processes[index] = self._spawn(self._targets[index])
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()

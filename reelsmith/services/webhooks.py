@@ -17,10 +17,14 @@ from typing import Any
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reelsmith.errors import ApiError, Code
+from reelsmith.services.accounts import Caller
 from reelsmith.storage.local import StoredFile
 from reelsmith.storage.signing import UrlSigner
+from reelsmith.store.db import Database
 from reelsmith.store.ids import now_ms
 from reelsmith.store.models import Delivery, Task
 
@@ -78,6 +82,24 @@ def enqueue_delivery(session: Session, task: Task, status: int, signer: UrlSigne
     )
 
 
+def describe_delivery(delivery: Delivery) -> dict[str, Any]:
+    """A delivery as its team (and the operator) sees it: every attempt, and the next one."""
+    return {
+        "_id": delivery.id,
+        "task_id": delivery.task_id,
+        "url": delivery.url,
+        "event": delivery.event,
+        "state": delivery.state,
+        "attempts": delivery.attempts,
+        "last_status": delivery.last_status,
+        "last_error": delivery.last_error,
+        "next_attempt_at": delivery.next_attempt_at if delivery.state == "pending" else None,
+        "created_at": delivery.created_at,
+        "delivered_at": delivery.delivered_at,
+        "history": delivery.history,
+    }
+
+
 def _signature(client_id: str, timestamp: str, nonce: str, data_encrypt: str) -> str:
     return hashlib.sha1("".join(sorted([client_id, timestamp, nonce, data_encrypt])).encode()).hexdigest()
 
@@ -122,3 +144,40 @@ def open_body(body: dict[str, Any], client_id: str, api_key: str) -> dict[str, A
         return json.loads(plain)  # type: ignore[no-any-return]
     except (ValueError, UnicodeDecodeError) as exc:
         raise WebhookBodyError("dataEncrypt does not decrypt with this API key") from exc
+
+
+class DeliveryService:
+    """A team's view of its deliveries, and redelivery."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def for_task(self, caller: Caller, task_id: str) -> list[Delivery]:
+        with self.db.read() as session:
+            task = session.get(Task, task_id) if isinstance(task_id, str) else None
+            if task is None or task.account_id != caller.account_id or task.deleted:
+                raise ApiError(Code.NOT_FOUND, f"the content {task_id} does not exist")
+            return list(session.scalars(select(Delivery).where(Delivery.task_id == task_id).order_by(Delivery.id)))
+
+    def redeliver(self, caller: Caller, delivery_id: int) -> Delivery:
+        """A new delivery of the same payload, due now; the old one keeps its history."""
+        now = now_ms()
+        with self.db.write() as session:
+            old = session.get(Delivery, delivery_id)
+            if old is None or old.account_id != caller.account_id:
+                raise ApiError(Code.NOT_FOUND, f"the delivery {delivery_id} does not exist")
+            fresh = Delivery(
+                task_id=old.task_id,
+                account_id=old.account_id,
+                url=old.url,
+                event=old.event,
+                payload=old.payload,
+                state="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+                history=[],
+            )
+            session.add(fresh)
+        return fresh
