@@ -20,8 +20,6 @@ from reelsmith.runtime import Runtime
 from reelsmith.settings import Settings
 from tests.media import make_media
 
-STILL_ENGINE = "image2video=tests.engines.still_video:StillVideoPipeline"
-
 
 @pytest.fixture(scope="session")
 def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:

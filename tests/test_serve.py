@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import STILL_ENGINE
+from tests.engines.still_video import STILL_ENGINE
 from tests.processes import free_port, start, stop, wait_healthy
 from tests.receiver import Receiver
 

@@ -19,6 +19,9 @@ from reelsmith.media.probe import ffmpeg_exe, probe
 from reelsmith.pipelines.base import Job, PipelineError, PipelineResult, Stage, StageProgress
 from reelsmith.settings import Settings
 
+# How to plug this engine in: REELSMITH_ENGINE_PLUGINS=<this>
+STILL_ENGINE = "image2video=tests.engines.still_video:StillVideoPipeline"
+
 
 class StillVideoPipeline:
     engine = "image2video"
