@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from reelsmith.media.probe import probe
 from reelsmith.runtime import Runtime
 from reelsmith.settings import Settings
-from tests.conftest import STILL_ENGINE, Team, assert_refused, make_settings, run_pending, with_fields
+from tests.conftest import Team, assert_refused, make_settings, run_pending, with_fields
+from tests.engines.still_video import STILL_ENGINE
 
 CREATE = "/api/open/v4/image2Video/createBySourcePrompt"
 BATCH = CREATE + "/batch"

@@ -24,7 +24,8 @@ from reelsmith.media import netguard
 from reelsmith.runtime import Runtime
 from reelsmith.settings import Settings
 from reelsmith.store.models import Delivery
-from tests.conftest import STILL_ENGINE, Team, make_settings, run_pending
+from tests.conftest import Team, make_settings, run_pending
+from tests.engines.still_video import STILL_ENGINE
 from tests.processes import ROOT, free_port, reelsmith
 from tests.receiver import Receiver
 
