@@ -55,6 +55,11 @@ def test_admin_refusals(client: TestClient) -> None:
     assert client.get(ADMIN).json()["code"] == 1102
     assert client.get(ADMIN, headers={"Authorization": "Bearer wrong"}).json()["code"] == 1101
     assert client.post(ADMIN, json={"credits": -1}, headers=TOKEN).json()["code"] == 1003
+    huge = client.post(ADMIN, json={"credits": 10**20}, headers=TOKEN).json()
+    assert huge["code"] == 1003 and "credits must be between 0 and" in huge["msg"]
+    team = client.post(ADMIN, json={"credits": 10}, headers=TOKEN).json()["data"]
+    overflow = client.post(f"{ADMIN}/{team['uid']}/topup", json={"credits": 10**19}, headers=TOKEN).json()
+    assert overflow["code"] == 1003
 
 
 def test_admin_api_is_off_without_a_token(tmp_path: Path) -> None:

@@ -136,6 +136,8 @@ def test_insufficient_credits(make_team, media_url: str) -> None:  # type: ignor
         ({"duration": 0}, 1003, "duration must be between 1 and 120"),
         ({"duration": 121}, 1003, "duration must be between 1 and 120"),
         ({"duration": "long"}, 1003, "duration must be a number"),
+        ({"duration": True}, 1003, "duration must be a number"),
+        ({"duration": "1_0"}, 1003, "duration must be a number"),
         ({"prompt": "x" * 501}, 1003, "prompt must be at most 500 characters"),
         ({"image": "ftp://example.com/a.png"}, 1003, "image must be an http or https URL"),
         ({"image": "not a url"}, 1003, "image"),
@@ -180,8 +182,8 @@ def test_info_refusals(pro: Team, client) -> None:  # type: ignore[no-untyped-de
 
 def test_info_reads_an_encoded_id_and_ignores_other_query_fields(pro: Team, media_url: str) -> None:
     created = pro.post(CREATE, _body(media_url))["data"]
-    query = f"?x=1&video_model_id=%20{created['_id']}&video_model_id=zzz"
+    query = f"?x=1&video_model_id={created['_id']}&video_model_id=%20{created['_id']}"
     answer = pro.client.get(INFO + query, headers=pro.headers).json()
-    assert answer["code"] == 1008  # " <id>" is not an id: the value is decoded, not trimmed
+    assert answer["code"] == 1008  # the last value counts, and " <id>" (decoded, not trimmed) is no id
     answer = pro.client.get(f"{INFO}?x=1&video_model_id={created['_id']}", headers=pro.headers).json()
     assert answer["code"] == 1000 and answer["data"]["_id"] == created["_id"]

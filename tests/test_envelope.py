@@ -25,6 +25,27 @@ def test_empty_body(client: TestClient, pro: Team) -> None:
     assert answer["code"] == 1003
 
 
+def test_huge_body_sent_in_chunks(client: TestClient, pro: Team) -> None:
+    def chunks():  # type: ignore[no-untyped-def]
+        yield b'{"prompt": "'
+        for _ in range(40):
+            yield b"a" * 65536
+        yield b'"}'
+
+    response = client.post(CREATE, content=chunks(), headers={**pro.headers, "content-type": "application/json"})
+    assert response.status_code == 200
+    assert response.json()["code"] == 1003 and "larger than" in response.json()["msg"]
+
+
+def test_json_is_read_whatever_the_content_type(client: TestClient, pro: Team) -> None:
+    token = client.post(
+        "/api/open/v3/getToken",
+        content=f'{{"clientId": "{pro.client_id}", "clientSecret": "{pro.api_key}"}}',
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    ).json()
+    assert token["code"] == 1000 and token["token"]
+
+
 def test_body_that_is_not_an_object(client: TestClient, pro: Team) -> None:
     answer = _post_raw(client, pro, b"[1, 2]")
     assert answer["code"] == 1003 and "JSON object" in answer["msg"]

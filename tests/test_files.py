@@ -33,6 +33,10 @@ def test_raw_and_multipart_uploads_give_signed_urls(client: TestClient, pro: Tea
 
 
 def test_upload_refusals(client: TestClient, pro: Team) -> None:
+    broken = client.post(
+        UPLOAD, content=b"--x\r\n", headers={**pro.headers, "content-type": "multipart/form-data"}
+    ).json()
+    assert broken["code"] == 1003 and "multipart body could not be read" in broken["msg"]
     assert client.post(UPLOAD, content=b"").json()["code"] == 1102
     empty = client.post(UPLOAD, content=b"", headers=pro.headers).json()
     assert empty["code"] == 1003 and "empty" in empty["msg"]

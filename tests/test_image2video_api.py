@@ -186,6 +186,8 @@ def test_effect_code_names_the_effect(pro: Team, media_url: str) -> None:
         ({"video_length": 7}, "video_length must be one of 5, 10"),
         ({"audio_type": 4}, "audio_type must be one of 1, 2, 3"),
         ({"audio_type": "loud"}, "audio_type must be an integer"),
+        ({"audio_type": True}, "audio_type must be an integer"),
+        ({"video_length": 5.5}, "video_length must be a whole number"),
         ({"audio_type": 2}, "audio_url is required when audio_type is 2"),
         ({"audio_type": 2, "audio_url": "{media}/notes.txt"}, "audio_url"),
         ({"prompt": ""}, "prompt is required when no effect_code is given"),
@@ -203,6 +205,7 @@ def test_bad_input(runtime: Runtime, pro: Team, media_url: str, fields: dict[str
     ("fields", "words"),
     [
         ({"count": 11}, "count must be between 1 and 10"),
+        ({"count": True}, "count must be an integer"),
         ({"count": 5}, "count must be at most 4"),
         ({"model_name": "sora"}, "model_name 'sora' is not an installed model"),
         ({"last_image_url": "{media}/face.jpg"}, "last_image_url is not supported"),

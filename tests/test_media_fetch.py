@@ -243,6 +243,7 @@ def _leftovers(settings: Settings) -> list[Path]:
         "fe80::1",
         "fc00::1",
         "fd00:ec2::254",
+        "fec0::1",
         "ff02::1",
         "2001:db8::1",
         "::ffff:127.0.0.1",

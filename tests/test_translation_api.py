@@ -90,6 +90,8 @@ def test_info_shape_and_failure_without_engine(runtime: Runtime, pro: Team, medi
         ({"speaker_num": -1}, 1003, "speaker_num must be between 0 and 10"),
         ({"lipsync": "perhaps"}, 1003, "lipsync must be true or false"),
         ({"studio_voice": {"style": "grumpy"}}, 1003, "studio_voice.style must be one of"),
+        ({"studio_voice": []}, 1003, "studio_voice must be an object"),
+        ({"speaker_num": True}, 1003, "speaker_num must be an integer"),
         ({"caption_url": "{media}/face.png"}, 1003, "caption_url"),
     ],
 )
@@ -132,3 +134,8 @@ def test_video_over_the_size_limit_is_1207(tmp_path: Path, media_url: str) -> No
         body = {"url": f"{media_url}/clip12.mp4", "language": "es"}
         answer = client.post(CREATE, json=body, headers={"x-api-key": creds.api_key}).json()
     assert answer["code"] == 1207 and "url is larger than" in answer["msg"], answer
+
+
+def test_voice_list_paging_rules(pro: Team) -> None:
+    assert pro.get("/api/open/v4/voice/videoTranslation", page=0)["msg"] == "page must be at least 1"
+    assert pro.get("/api/open/v4/voice/videoTranslation", size=500)["msg"] == "size must be at most 100"

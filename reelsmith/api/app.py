@@ -30,45 +30,56 @@ from reelsmith.storage.retention import RetentionSweeper
 UPLOAD_PATH = "/api/reelsmith/v1/upload"
 
 
-class BodyLimit:
-    """Refuses JSON bodies over ``limit`` bytes with code 1003, before they are read whole."""
+class JsonBodies:
+    """Every request body but an upload is JSON of at most ``limit`` bytes. It is read in full
+    before the app sees it: a larger one is refused with code 1003, whether its size was
+    declared or it came chunked. It is declared JSON whatever Content-Type the client sent
+    (Akool's clients send application/json, but `curl -d` sends a form type)."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] == UPLOAD_PATH:
+        if scope["type"] != "http" or scope["path"] == UPLOAD_PATH or scope["method"] in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await self._refuse(send)
             return
-        seen = 0
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _BodyTooLarge
-            return message
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._refuse(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+        headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
+        scope = {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
-            await self._refuse(send)
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps({"code": 1003, "msg": f"the request body is larger than {self.limit // 1024} KB"}).encode()
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": body})
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 class FastPaths:
@@ -120,5 +131,5 @@ def create_app(runtime: Runtime, *, run_workers: bool = False) -> FastPaths:
     install_error_handlers(app)
     for module in (accounts, character_swap, info, translation, image2video, extensions, webhooks, admin):
         app.include_router(module.router)
-    app.add_middleware(BodyLimit, limit=runtime.settings.request_max_bytes)
+    app.add_middleware(JsonBodies, limit=runtime.settings.request_max_bytes)
     return FastPaths(app, {info.INFO_PATH: info.InfoEndpoint(runtime)})

@@ -26,6 +26,13 @@ _RULES = {
     "model_type": "must be an object",
     "list_type": "must be a list",
     "finite_number": "must be a finite number",
+    "model_attributes_type": "must be an object",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "greater_than": "must be more than {gt}",
+    "less_than": "must be less than {lt}",
+    "string_too_long": "must be at most {max_length} characters",
+    "too_long": "must have at most {max_length} items",
 }
 
 
@@ -55,7 +62,11 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
         if not field and kind in ("missing", "model_attributes_type", "dict_type", "model_type"):
             parts.append("the request body must be a JSON object")
             continue
-        rule = _RULES.get(kind) or str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+        template = _RULES.get(kind)
+        if template is not None:
+            rule = template.format(**error.get("ctx", {}))
+        else:
+            rule = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
         parts.append(f"{field} {rule}" if field else rule)
     return "; ".join(dict.fromkeys(parts)) or "invalid request"
 

@@ -165,7 +165,7 @@ class Presenter:
 
     def image2video_info(self, task: TaskRecord) -> dict[str, Any]:
         data = self.image2video_result(task)
-        data["video_status"] = data.pop("status")
+        data["video_status"] = data["status"]
         data["video"] = data["video_url"]
         return data
 

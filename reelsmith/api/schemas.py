@@ -6,6 +6,7 @@ client reads ``"resolution must be one of 480p, 720p, 1080p"``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -29,6 +30,26 @@ STYLES = (
     "relaxed",
     "professional",
 )
+
+
+_PLAIN_NUMBER = re.compile(r"^\s*-?[0-9]+(\.[0-9]+)?\s*$")
+_PLAIN_INTEGER = re.compile(r"^\s*-?[0-9]+\s*$")
+
+
+def _plain_number(value: Any) -> Any:
+    """Numbers may come as JSON numbers or numeric strings ("3.5"), never as booleans or
+    Python-only spellings like "1_0"."""
+    if isinstance(value, bool) or (isinstance(value, str) and not _PLAIN_NUMBER.match(value)):
+        raise ValueError("must be a number")
+    return value
+
+
+def _plain_integer(value: Any) -> Any:
+    """As :func:`_plain_number`, for whole numbers ("2" as a string is fine, as Akool's
+    clients send ``audio_type``)."""
+    if isinstance(value, bool) or (isinstance(value, str) and not _PLAIN_INTEGER.match(value)):
+        raise ValueError("must be an integer")
+    return value
 
 
 def _one_of(value: Any, choices: tuple[Any, ...]) -> Any:
@@ -71,6 +92,7 @@ class CharacterSwapRequest(_Body):
 
     _text = field_validator("image", "video")(_required_text)
     _prompt = field_validator("prompt")(_prompt)
+    _numbers = field_validator("duration", mode="before")(_plain_number)
 
     @field_validator("duration")
     @classmethod
@@ -119,6 +141,7 @@ class TranslationRequest(_Body):
     webhookUrl: str = Field(default="", validation_alias=AliasChoices("webhookUrl", "webhookurl"))
 
     _text = field_validator("url", "language")(_required_text)
+    _numbers = field_validator("speaker_num", "caption_type", mode="before")(_plain_integer)
 
     @field_validator("speaker_num")
     @classmethod
@@ -148,6 +171,7 @@ class Image2VideoRequest(_Body):
 
     _text = field_validator("image_url")(_required_text)
     _prompts = field_validator("prompt", "negative_prompt")(_prompt)
+    _numbers = field_validator("video_length", "audio_type", mode="before")(_plain_integer)
 
     @field_validator("resolution")
     @classmethod
@@ -178,6 +202,8 @@ class Image2VideoBatchRequest(Image2VideoRequest):
     last_image_url: str = ""
     count: int = Field(default=1, description="1-10 variations")
 
+    _count_number = field_validator("count", mode="before")(_plain_integer)
+
     @field_validator("count")
     @classmethod
     def _count(cls, value: int) -> int:
@@ -193,6 +219,7 @@ class UpdateVideoAudioRequest(_Body):
     webhookurl: str = _webhook_field()
 
     _text = field_validator("pre_video_id")(_required_text)
+    _numbers = field_validator("audio_type", mode="before")(_plain_integer)
 
     @field_validator("audio_type")
     @classmethod

@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import threading
+import uuid
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 
@@ -28,7 +29,9 @@ def worker_loop(settings: Settings, stop: threading.Event | None = None) -> None
     """Claim and run tasks of ``settings.engines`` until ``stop`` is set (or forever)."""
     stop = stop or threading.Event()
     runtime = Runtime(settings)
-    owner = f"{socket.gethostname()[:40]}:{os.getpid()}"
+    # Host and pid say where a task runs; the random part keeps two containers that share a
+    # host name and a pid from being taken for the same owner.
+    owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     engines = list(settings.engines)
     log.info("worker %s serving %s", owner, ", ".join(engines))
     while not stop.is_set():
@@ -40,7 +43,14 @@ def worker_loop(settings: Settings, stop: threading.Event | None = None) -> None
         if task_id is None:
             stop.wait(settings.poll_interval_seconds)
             continue
-        run_task(runtime, task_id, owner)
+        try:
+            run_task(runtime, task_id, owner)
+        except Exception as exc:  # storage or database trouble: end the task rather than the worker
+            log.exception("worker %s could not run task %s", owner, task_id)
+            try:
+                runtime.lifecycle.fail(task_id, owner, f"internal error while running the task: {exc}")
+            except Exception:
+                log.exception("worker %s could not record the failure of %s", owner, task_id)
 
 
 def _child_stop_event() -> threading.Event:

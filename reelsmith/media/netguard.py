@@ -49,7 +49,9 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
 
 
 def _is_public(ip: IPAddress) -> bool:
-    return ip.is_global and not (ip.is_multicast or ip.is_unspecified or ip.is_reserved)
+    # fec0::/10 (deprecated site-local) still routes inside some networks; Python counts it global.
+    site_local = isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local
+    return ip.is_global and not (ip.is_multicast or ip.is_unspecified or ip.is_reserved or site_local)
 
 
 def check_ip(ip: IPAddress, allowed: Sequence[IPNetwork]) -> None:

@@ -8,10 +8,13 @@ a refund). Operators add or replace engines with ``REELSMITH_ENGINE_PLUGINS``.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
 from reelsmith.pipelines.base import EngineUnavailable, Pipeline
 from reelsmith.settings import Settings
+
+log = logging.getLogger("reelsmith.engines")
 
 PRODUCT_ENGINE = {
     "character_swap": "character-swap",
@@ -46,6 +49,7 @@ class PipelineRegistry:
         if engine in self._missing:
             raise EngineUnavailable(self._missing[engine])
         target = self._targets.get(engine)
+        title = PRODUCT_TITLE.get(engine, engine)
         try:
             if target is None:
                 raise EngineUnavailable(f"no engine named {engine!r} is configured")
@@ -53,7 +57,6 @@ class PipelineRegistry:
             try:
                 module = importlib.import_module(module_name)
             except ModuleNotFoundError as exc:
-                title = PRODUCT_TITLE.get(engine, engine)
                 raise EngineUnavailable(
                     f"the {title} engine is not installed on this server "
                     f"(module {module_name} not found: {exc.name}); the credits were refunded"
@@ -62,6 +65,11 @@ class PipelineRegistry:
         except EngineUnavailable as exc:
             self._missing[engine] = str(exc)
             raise
+        except Exception as exc:  # a broken engine must not break the API or the workers
+            log.exception("the %s engine (%s) failed to load", engine, target)
+            reason = f"the {title} engine failed to load ({exc.__class__.__name__}: {exc}); the credits were refunded"
+            self._missing[engine] = reason
+            raise EngineUnavailable(reason) from exc
         self._loaded[engine] = pipeline
         return pipeline
 

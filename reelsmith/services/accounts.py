@@ -20,6 +20,7 @@ from reelsmith.store.db import Database
 from reelsmith.store.models import Account
 
 PLANS = ("free", "pro")
+MAX_CREDITS = 10**12  # far beyond any real balance, far below the database's 64-bit limit
 _ALPHABET = string.ascii_letters + string.digits
 
 
@@ -98,8 +99,8 @@ class AccountService:
         """A new team with fresh credentials; the key is returned here and never again."""
         if plan not in PLANS:
             raise ValueError(f"plan must be one of {', '.join(PLANS)}")
-        if credits < 0:
-            raise ValueError("credits must be 0 or more")
+        if not 0 <= credits <= MAX_CREDITS:
+            raise ValueError(f"credits must be between 0 and {MAX_CREDITS}")
         creds = Credentials(client_id=_random_string(16), api_key=_random_string(32))
         account = Account(
             name=name,
@@ -147,16 +148,20 @@ class AccountService:
         return self.find(ref)
 
     def top_up(self, ref: str, credits: int) -> Account:
-        """Add (or, with a negative number, remove) credits; the balance never goes below 0."""
+        """Add (or, with a negative number, remove) credits; the balance stays between 0 and
+        MAX_CREDITS."""
+        if abs(credits) > MAX_CREDITS:
+            raise ValueError(f"credits must be between -{MAX_CREDITS} and {MAX_CREDITS}")
         account = self.find(ref)
         with self.db.write() as session:
             done = session.execute(
                 update(Account)
-                .where(Account.id == account.id, Account.credit + credits >= 0)
+                .where(Account.id == account.id, Account.credit + credits >= 0, Account.credit + credits <= MAX_CREDITS)
                 .values(credit=Account.credit + credits)
             )
             if done.rowcount != 1:
-                raise ValueError(f"balance is {account.credit}; cannot remove {-credits}")
+                change = f"remove {-credits}" if credits < 0 else f"add {credits}"
+                raise ValueError(f"balance is {account.credit}; cannot {change}")
         return self.find(ref)
 
     def rotate_key(self, ref: str) -> Credentials:

@@ -166,12 +166,18 @@ class TaskService:
                 if task is None:
                     refused.append({"_id": task_id, "msg": "the content does not exist"})
                     continue
-                if task.status == 2:
+                # Conditional on the status just read: a worker that claimed the task in the
+                # meantime (possible on PostgreSQL, where this read takes no lock) wins.
+                done = session.execute(
+                    update(Task)
+                    .where(Task.id == task.id, Task.status == task.status, Task.status != 2, Task.deleted.is_(False))
+                    .values(deleted=True, update_time=now_ms())
+                )
+                if done.rowcount != 1:
                     refused.append({"_id": task_id, "msg": "the task is still processing"})
                     continue
                 if task.status == 1:
                     refund_task(session, task)
-                session.execute(update(Task).where(Task.id == task.id).values(deleted=True, update_time=now_ms()))
                 doomed_files.extend(_file_keys(task))
                 deleted.append(task_id)
         for key in doomed_files:

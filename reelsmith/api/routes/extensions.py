@@ -11,6 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from sqlalchemy import text
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 
 from reelsmith.api.auth import CallerDep, RuntimeDep
 from reelsmith.api.envelope import ok
@@ -93,8 +95,24 @@ async def _copy_stream(request: Request, out: object, limit: int) -> None:
         out.write(chunk)  # type: ignore[attr-defined]
 
 
+MULTIPART_OVERHEAD = 64 * 1024
+
+
 async def _copy_multipart(request: Request, out: object, limit: int) -> None:
-    form = await request.form(max_files=1, max_fields=10)
+    # The form parser spools the whole file before we see it, so its size is checked first,
+    # from the declared length.
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit():
+        raise ApiError(
+            Code.PARAMETER, "multipart uploads must declare Content-Length (or send the file as the raw body)"
+        )
+    if int(declared) > limit + MULTIPART_OVERHEAD:
+        raise ApiError(Code.TOO_LARGE, f"file is larger than {limit // (1024 * 1024)} MB")
+    try:
+        form = await request.form(max_files=1, max_fields=10)
+    except (HTTPException, MultiPartException) as exc:  # a malformed body: no boundary, cut short...
+        detail = exc.detail if isinstance(exc, HTTPException) else exc.message
+        raise ApiError(Code.PARAMETER, f"the multipart body could not be read: {detail}") from exc
     upload = form.get("file")
     if upload is None or isinstance(upload, str):
         raise ApiError(Code.PARAMETER, "file is required (multipart field 'file')")

@@ -54,7 +54,7 @@ class InfoEndpoint:
         self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = dict(scope["headers"])
+        headers = dict(reversed(scope["headers"]))  # the first of repeated headers, as Starlette
         try:
             caller = self.runtime.accounts.authenticate(
                 _text(headers.get(b"x-api-key")), _text(headers.get(b"authorization"))
@@ -75,13 +75,15 @@ class InfoEndpoint:
 
 
 def _video_model_id(query: bytes) -> str | None:
-    # parse_qsl over the whole query costs more than the rest of the handler's parsing together.
+    """The last ``video_model_id`` in the query string, as Starlette reads it for the
+    FastAPI route (parse_qsl costs more than the rest of this handler's parsing together)."""
+    found: str | None = None
     for pair in query.split(b"&"):
         name, _, value = pair.partition(b"=")
         if name == b"video_model_id":
             text = value.decode("latin-1")
-            return unquote_plus(text) if "%" in text or "+" in text else text
-    return None
+            found = unquote_plus(text) if "%" in text or "+" in text else text
+    return found
 
 
 def _text(value: bytes | None) -> str | None:
