@@ -1,0 +1,126 @@
+"""The motion plan: what happens to the picture over the clip, as data.
+
+Effects (``effects.py``) and the prompt parser (``prompt.py``) produce a plan; the renderer
+(``render.py``) turns a plan into frames and the sound designer (``audio.py``) into a
+soundtrack timed to it. The plan that was used is stored on the task and shown to the user, so
+it is plain, JSON-friendly data.
+
+Times are fractions of the clip (0 = first frame, 1 = last frame). Positions are fractions of
+the frame (0,0 top-left, 1,1 bottom-right).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+# Camera moves transform the whole picture (with 2.5D parallax when a subject layer exists).
+CAMERA_MOVES = ("zoom", "pan", "tilt", "dolly", "orbit", "shake", "roll")
+# Subject moves deform or move the subject layer only; the background stays (filled where the
+# subject was).
+SUBJECT_MOVES = ("squish", "inflate", "deflate", "wobble", "jiggle", "spin", "pulse", "melt", "bounce", "float", "sway")
+
+MoveKind = Literal[
+    "zoom",
+    "pan",
+    "tilt",
+    "dolly",
+    "orbit",
+    "shake",
+    "roll",
+    "squish",
+    "inflate",
+    "deflate",
+    "wobble",
+    "jiggle",
+    "spin",
+    "pulse",
+    "melt",
+    "bounce",
+    "float",
+    "sway",
+]
+Easing = Literal["linear", "ease_in", "ease_out", "ease_in_out", "anticipate", "overshoot", "elastic", "bounce"]
+
+
+@dataclass(frozen=True)
+class Move:
+    """One motion over a span of the clip.
+
+    ``amount`` is the move's strength in its own unit:
+      zoom: final scale relative to the start (1.3 = 30% closer; below 1 zooms out);
+      pan / tilt: travel as a fraction of the frame width / height (sign gives the direction:
+        pan +0.1 moves the view right, tilt +0.1 moves the view down);
+      dolly: like zoom, but the subject layer scales more than the background (parallax);
+      orbit: degrees of apparent rotation around the subject (background slides against it);
+      shake: peak displacement as a fraction of the frame's short side;
+      roll: degrees of rotation of the camera;
+      squish / inflate / deflate / pulse: peak relative size change of the subject (0.3 = 30%);
+      wobble / jiggle / sway: peak shear/bend as a fraction of the subject's size;
+      spin: turns of the subject (1.0 = 360 degrees);
+      melt: fraction of the subject's height that drips down at the end;
+      bounce / float: peak lift as a fraction of the frame height.
+    ``target`` is the point the move centres on (a face, the subject), when it has one.
+    ``frequency`` is in cycles per clip for oscillating moves (shake, wobble, pulse, sway...).
+    """
+
+    kind: MoveKind
+    start: float = 0.0
+    end: float = 1.0
+    amount: float = 1.0
+    target: tuple[float, float] | None = None
+    easing: Easing = "ease_in_out"
+    frequency: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.start < self.end <= 1.0:
+            raise ValueError(f"a move must have 0 <= start < end <= 1, got {self.start}..{self.end}")
+
+
+@dataclass(frozen=True)
+class MotionPlan:
+    """Every move of a clip, where it came from, and a sentence a person can read."""
+
+    moves: tuple[Move, ...]
+    source: str  # "effect:<code>", "prompt", "default"
+    description: str
+    seed: int = 0
+    notes: tuple[str, ...] = field(default_factory=tuple)  # e.g. words of the prompt that were not understood
+
+    @property
+    def uses_subject(self) -> bool:
+        return any(move.kind in SUBJECT_MOVES or move.kind in ("dolly", "orbit") for move in self.moves)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "description": self.description,
+            "seed": self.seed,
+            "notes": list(self.notes),
+            "moves": [asdict(move) for move in self.moves],
+        }
+
+
+@dataclass(frozen=True)
+class Face:
+    """A face found in the picture, in frame fractions."""
+
+    center: tuple[float, float]
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What planning knows about the picture (after it was fitted to the output frame)."""
+
+    width: int
+    height: int
+    faces: tuple[Face, ...] = ()
+    has_subject: bool = False
+    subject_center: tuple[float, float] = (0.5, 0.5)
+    subject_size: tuple[float, float] = (0.0, 0.0)  # fraction of the frame's width, height
+
+    @property
+    def main_face(self) -> Face | None:
+        return max(self.faces, key=lambda face: face.width * face.height, default=None)
