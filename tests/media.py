@@ -23,7 +23,7 @@ def make_video(path: Path, seconds: float, *, fps: int = 10, audio: bool = True,
     return path
 
 
-def make_image(path: Path, size: str = "96x96") -> Path:
+def make_image(path: Path, size: str = "320x256") -> Path:
     ffmpeg("-f", "lavfi", "-i", f"testsrc=size={size}:rate=1", "-frames:v", "1", str(path))
     return path
 
@@ -47,8 +47,20 @@ def make_media(folder: Path) -> dict[str, Path]:
         "huge_long.mp4": make_video(folder / "huge_long.mp4", 121, fps=1, size="32x24"),
         "tone.mp3": make_audio(folder / "tone.mp3"),
     }
+    make_image(folder / "tiny.png", "64x64")
+    make_image(folder / "wide.png", "1200x300")
+    _odd_pictures(folder)
     (folder / "notes.txt").write_text("this is not an image\n")
     files["notes.txt"] = folder / "notes.txt"
     (folder / "captions.srt").write_text("1\n00:00:00,000 --> 00:00:01,500\nHello there.\n")
     files["captions.srt"] = folder / "captions.srt"
     return files
+
+
+def _odd_pictures(folder: Path) -> None:
+    """A CMYK JPEG and an animated PNG: valid files that Image to Video refuses."""
+    from PIL import Image
+
+    Image.new("CMYK", (320, 256), (0, 128, 255, 0)).save(folder / "cmyk.jpg")
+    frames = [Image.new("RGB", (320, 256), color) for color in ("red", "green", "blue")]
+    frames[0].save(folder / "animated.png", save_all=True, append_images=frames[1:], duration=100, loop=0)

@@ -195,6 +195,10 @@ def test_effect_code_names_the_effect(pro: Team, media_url: str) -> None:
         ({"effect_code": "nope"}, "effect_code 'nope' is not one of the installed effects"),
         ({"image_url": "{media}/clip.mp4"}, "image_url is not a PNG or JPEG"),
         ({"image_url": "http://[::1]:1/x.png"}, "image_url"),
+        ({"image_url": "{media}/tiny.png"}, "image_url is 64x64 px; the short side must be at least 256 px"),
+        ({"image_url": "{media}/wide.png"}, "the aspect ratio must be at most 3:1"),
+        ({"image_url": "{media}/cmyk.jpg"}, "image_url is a CMYK image"),
+        ({"image_url": "{media}/animated.png"}, "image_url is animated"),
     ],
 )
 def test_bad_input(runtime: Runtime, pro: Team, media_url: str, fields: dict[str, object], words: str) -> None:

@@ -184,6 +184,8 @@ def check_image(path: Path, *, field: str) -> tuple[int, int]:
     try:
         with av.open(str(path), metadata_errors="replace") as container:
             stream = container.streams.video[0]
+            if stream.codec_context.name == "apng":
+                raise parameter_error(f"{field} is animated; send a still PNG or JPEG")
             if stream.codec_context.name not in IMAGE_CODECS:
                 raise parameter_error(f"{field} is not a PNG or JPEG image")
             # Check the header's size before decoding, so a tiny file that claims
