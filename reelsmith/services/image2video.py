@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reelsmith.errors import ApiError, Code
-from reelsmith.pipelines.image2video.picture import check_picture
+from reelsmith.media.picture import check_picture
 from reelsmith.runtime import Runtime
 from reelsmith.services.accounts import Caller
 from reelsmith.services.inputs import InputBatch
@@ -158,6 +158,8 @@ async def create_audio_update(runtime: Runtime, caller: Caller, order: AudioOrde
             "audio_url": order.audio_url,
             "only_add_audio": True,
             "pre_video_id": previous.id,
+            # generated sound (audio_type 1) is designed for the motion the video was made with
+            "motion_plan": previous.result.get("motion_plan"),
             "batch_count": 1,
         }
         [task] = await asyncio.to_thread(

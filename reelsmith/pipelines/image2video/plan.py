@@ -100,6 +100,21 @@ class MotionPlan:
             "moves": [asdict(move) for move in self.moves],
         }
 
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> MotionPlan:
+        """The plan back from ``to_json`` (stored on a task)."""
+        moves = tuple(
+            Move(**{**move, "target": tuple(move["target"]) if move.get("target") else None})
+            for move in value.get("moves", ())
+        )
+        return cls(
+            moves=moves,
+            source=str(value.get("source", "")),
+            description=str(value.get("description", "")),
+            seed=int(value.get("seed", 0)),
+            notes=tuple(value.get("notes", ())),
+        )
+
 
 @dataclass(frozen=True)
 class Face:

@@ -1,0 +1,570 @@
+"""Sound for Image to Video: a soundtrack designed from the motion plan, or the user's audio.
+
+``design_soundtrack`` synthesises everything with NumPy (no recordings ship with the server):
+
+* an ambience bed for the whole clip: soft band-passed noise ("air") and a slow chord pad whose
+  root, chord and brightness come from the plan's seed;
+* a whoosh for each camera move (zoom, pan, tilt, dolly, orbit, roll): noise through a band
+  that sweeps up (pushing in, moving right/down...) or down (pulling back...), as loud as the
+  camera is fast, so its envelope follows the move's easing; pans and orbits travel across the
+  stereo field;
+* an impact (a low thump with a falling pitch and a short click) at every moment a physical
+  move hits its extreme (see :func:`impact_times`);
+* a boing (a sine with a pitch bend and vibrato) for wobble, jiggle, inflate, deflate and spin;
+* a rumble (low noise and a sub tone, throbbing at the shake rate) for shake.
+
+Float and sway are slow and quiet motions; the bed carries them.
+
+Every random choice is drawn from the plan's seed, so a plan always sounds the same and another
+seed (a batch variation) sounds different.
+
+``prepare_given_audio`` and ``replace_audio`` run the ffmpeg binary for the user's own audio.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+import wave
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from reelsmith.media.probe import MediaInfo, ProbeError, ffmpeg_exe, probe
+from reelsmith.pipelines.image2video.plan import Easing, MotionPlan, Move
+
+SAMPLE_RATE = 44100
+PEAK_DBFS = -1.0
+EDGE_FADE_SECONDS = 0.05
+TARGET_LUFS = -16.0
+
+WHOOSH_MOVES = ("zoom", "pan", "tilt", "dolly", "orbit", "roll")
+IMPACT_MOVES = ("squish", "bounce", "pulse", "melt")
+BOING_MOVES = ("wobble", "jiggle", "inflate", "deflate", "spin")
+RUMBLE_MOVES = ("shake",)
+
+# Control-rate envelopes (one value per millisecond) are cheap to shape and smooth, then
+# interpolated to audio rate.
+_CONTROL_RATE = 1000
+# An impact needs this much room before the end of the clip to be heard through the fade out.
+_IMPACT_TAIL_SECONDS = 0.25
+# Chord shapes for the pad, as semitones above the root, voiced open so the pad stays soft.
+_CHORDS = (
+    (0, 7, 16, 23),  # major 7
+    (0, 7, 15, 22),  # minor 7
+    (0, 7, 14, 19),  # sus2
+    (0, 7, 16, 26),  # add9
+    (0, 10, 15, 26),  # minor 9 without the fifth
+    (0, 7, 14, 21),  # 6/9
+)
+
+_FFMPEG_TIMEOUT_SECONDS = 600
+_AAC_SUFFIXES = (".m4a", ".aac", ".mp4")
+_LOUDNORM = f"loudnorm=I={TARGET_LUFS:g}:TP=-1.5:LRA=20"
+
+
+class AudioError(Exception):
+    """The audio could not be used; the message says why in words a user can act on."""
+
+
+# --- the designed soundtrack -------------------------------------------------------------------
+
+
+def design_soundtrack(plan: MotionPlan, seconds: float, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """A stereo float32 soundtrack ``(round(seconds * sample_rate), 2)`` timed to ``plan``.
+
+    The result peaks at about -1 dBFS, has no DC and fades in and out over 50 ms.
+    """
+    if seconds <= 0 or sample_rate <= 0:
+        raise ValueError(f"need a positive length and sample rate, got {seconds} s at {sample_rate} Hz")
+    count = round(seconds * sample_rate)
+    # One independent stream per sound, so that adding a move does not change the others.
+    streams = np.random.SeedSequence(plan.seed % 2**64).spawn(len(plan.moves) + 1)
+    mix = ambience(np.random.default_rng(streams[0]), count, sample_rate)
+    for move, stream in zip(plan.moves, streams[1:], strict=True):
+        _add_move(mix, move, seconds, sample_rate, np.random.default_rng(stream))
+    return _master(mix, sample_rate)
+
+
+def _add_move(mix: np.ndarray, move: Move, seconds: float, sample_rate: int, rng: np.random.Generator) -> None:
+    start = round(move.start * seconds * sample_rate)
+    length = max(1, round((move.end - move.start) * seconds * sample_rate))
+    pan = _target_pan(move)
+    if move.kind in WHOOSH_MOVES:
+        sound, pan_curve = whoosh(rng, move, length, sample_rate)
+        _place(mix, sound, start, pan_curve)
+    elif move.kind in RUMBLE_MOVES:
+        _place(mix, rumble(rng, move, length, sample_rate, seconds), start, pan)
+    elif move.kind in BOING_MOVES:
+        _place(mix, boing(rng, move, length, sample_rate, seconds), start, pan)
+    if move.kind in IMPACT_MOVES:
+        latest = max(0.0, seconds - _IMPACT_TAIL_SECONDS)
+        for at in impact_times(move, seconds):
+            strength = _strength(move) * (0.6 if move.kind == "pulse" else 1.0)
+            hit = impact(rng, sample_rate, strength, soft=move.kind == "melt")
+            _place(mix, hit, round(min(at, latest) * sample_rate), pan)
+
+
+def impact_times(move: Move, seconds: float) -> list[float]:
+    """When (in seconds) a physical move hits its extreme; empty for the other moves.
+
+    The rules the renderer's curves follow: a squish or a pulse peaks in the middle of each of
+    its cycles (``frequency`` cycles per clip; one cycle over the move when it is 0), a bounce
+    lands at the end of each hop (one hop over the move when ``frequency`` is 0), and a melt
+    lands at its end.
+    """
+    if move.kind in ("squish", "pulse"):
+        return [at * seconds for at in _cycle_points(move, 0.5)]
+    if move.kind == "bounce":
+        return [at * seconds for at in _cycle_points(move, 1.0)]
+    if move.kind == "melt":
+        return [move.end * seconds]
+    return []
+
+
+def _cycle_points(move: Move, phase: float) -> list[float]:
+    span = move.end - move.start
+    period = span if move.frequency <= 0 else min(span, 1.0 / move.frequency)
+    points = []
+    cycle = 0
+    # A small tolerance keeps the last point when rounding puts it a hair past the end.
+    while move.start + (cycle + phase) * period <= move.end + 1e-9:
+        points.append(move.start + (cycle + phase) * period)
+        cycle += 1
+    return points
+
+
+def ambience(rng: np.random.Generator, count: int, sample_rate: int) -> np.ndarray:
+    """The bed under the whole clip: slowly breathing air and a chord pad, stereo ``(count, 2)``."""
+    seconds = count / sample_rate
+    centre = rng.uniform(280.0, 650.0)
+    air = np.stack([_band_noise(rng, count, sample_rate, np.full(count, centre), 1.2) for _ in range(2)], axis=1)
+    # Two slow, unrelated swells make the air breathe instead of hiss.
+    time = np.arange(count) / sample_rate
+    breath = 0.75 + 0.15 * np.sin(2 * np.pi * rng.uniform(0.05, 0.12) * time + rng.uniform(0, 2 * np.pi))
+    breath += 0.1 * np.sin(2 * np.pi * rng.uniform(0.15, 0.3) * time + rng.uniform(0, 2 * np.pi))
+    bed = 0.035 * air * breath[:, None] + 0.045 * chord_pad(rng, count, sample_rate)
+    swell = min(1.5, 0.3 * seconds)
+    return bed * _fades(count, sample_rate, swell, swell)[:, None]
+
+
+def chord_pad(rng: np.random.Generator, count: int, sample_rate: int) -> np.ndarray:
+    """A soft, slowly shimmering chord, stereo ``(count, 2)`` at about unit peak per voice.
+
+    The seed picks the root (A2 to E3), the chord and how bright the voices are.
+    """
+    root = 45 + int(rng.integers(0, 8))
+    chord = _CHORDS[int(rng.integers(0, len(_CHORDS)))]
+    rolloff = rng.uniform(1.6, 2.6)
+    time = np.arange(count) / sample_rate
+    pad = np.zeros((count, 2))
+    for index, interval in enumerate(chord):
+        voice = _pad_voice(rng, _midi_hz(root + interval), rolloff, time)
+        position = -0.6 + 1.2 * index / max(1, len(chord) - 1)
+        pad += voice[:, None] * _pan_gains(position)[None, :]
+    return pad / len(chord)
+
+
+def _pad_voice(rng: np.random.Generator, hz: float, rolloff: float, time: np.ndarray) -> np.ndarray:
+    # Two oscillators a few cents apart beat slowly against each other: the pad's shimmer.
+    detune = 2 ** (rng.uniform(3.0, 7.0) / 1200)
+    voice = np.zeros_like(time)
+    for harmonic in range(1, 5):
+        weight = harmonic**-rolloff
+        for ratio in (detune, 1 / detune):
+            voice += weight * np.sin(2 * np.pi * hz * ratio * harmonic * time + rng.uniform(0, 2 * np.pi))
+    tremolo = 0.8 + 0.2 * np.sin(2 * np.pi * rng.uniform(0.08, 0.25) * time + rng.uniform(0, 2 * np.pi))
+    return voice * tremolo / 2.5
+
+
+def whoosh(rng: np.random.Generator, move: Move, count: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """Air rushing past during a camera move: mono samples and a stereo position per sample.
+
+    Band-passed noise whose centre sweeps up or down with the move's eased progress and whose
+    level follows the camera's speed (the slope of the easing curve).
+    """
+    progress, speed = _progress_and_speed(move.easing, count, sample_rate)
+    low, high = rng.uniform(220.0, 420.0), rng.uniform(1800.0, 3400.0)
+    if move.kind == "dolly":
+        low, high = low * 0.7, high * 0.7
+    rising = _direction(move) > 0
+    sweep = np.clip(progress if rising else 1.0 - progress, -0.25, 1.25)
+    centre = low * (high / low) ** sweep
+    air = _band_noise(rng, count, sample_rate, centre, 0.7)
+    # A band an octave and a half lower gives the whoosh body, not just hiss.
+    body = _band_noise(rng, count, sample_rate, centre / 2.8, 0.9)
+    level = 0.3 * _strength(move) * (0.15 + 0.85 * speed)
+    sound = (air + 0.5 * body) * level * _edge_envelope(count, sample_rate, 0.25)
+    return sound, _whoosh_pan(move, progress)
+
+
+def _whoosh_pan(move: Move, progress: np.ndarray) -> np.ndarray:
+    if move.kind in ("pan", "orbit", "roll"):
+        # The sound travels with the camera: left to right for a move to the right.
+        sign = 1.0 if _direction(move) > 0 else -1.0
+        return sign * (np.clip(progress, 0.0, 1.0) - 0.5) * 1.4
+    return np.full(len(progress), _target_pan(move))
+
+
+def impact(rng: np.random.Generator, sample_rate: int, strength: float = 1.0, soft: bool = False) -> np.ndarray:
+    """A hit: a thump whose pitch drops fast, with a short click on top; mono, onset at sample 0.
+
+    ``soft`` (a melt landing) makes it a duller splat: lower, longer, with less click.
+    """
+    count = round(0.5 * sample_rate)
+    time = np.arange(count) / sample_rate
+    start_hz, end_hz = rng.uniform(110.0, 150.0), rng.uniform(45.0, 60.0)
+    if soft:
+        start_hz, end_hz = start_hz * 0.75, end_hz * 0.85
+    pitch = end_hz + (start_hz - end_hz) * np.exp(-time / 0.03)
+    thump = np.sin(2 * np.pi * np.cumsum(pitch) / sample_rate) * np.exp(-time / (0.2 if soft else 0.13))
+    noise = rng.standard_normal(count)
+    # The first difference of noise is a cheap high-pass: the click is all top end.
+    click = np.diff(noise, prepend=0.0) * np.exp(-time / (0.002 if soft else 0.004))
+    sound = 0.75 * thump + (0.08 if soft else 0.18) * click
+    attack = min(count, round(0.002 * sample_rate))
+    sound[:attack] *= _rise(attack)
+    release = round(0.05 * sample_rate)
+    sound[-release:] *= _rise(release)[::-1]
+    return sound * strength
+
+
+def boing(rng: np.random.Generator, move: Move, count: int, sample_rate: int, seconds: float) -> np.ndarray:
+    """A cartoon spring: a sine that bends up into its note and wobbles with vibrato; mono.
+
+    Inflate bends the note up over the move, deflate lets it sag an octave like a balloon; the
+    vibrato runs at the move's own rate (its ``frequency`` cycles per clip, or turns per
+    second for a spin) and settles as the spring does.
+    """
+    time = np.arange(count) / sample_rate
+    progress, _ = _progress_and_speed(move.easing, count, sample_rate)
+    base = rng.uniform(170.0, 300.0)
+    settle = np.exp(-time / rng.uniform(0.3, 0.5))
+    semitones = -5.0 * np.exp(-time / 0.03)  # the quick upward bend into the note
+    vibrato_hz, depth = _vibrato(move, count / sample_rate, seconds)
+    if move.kind == "inflate":
+        semitones = semitones + 7.0 * progress
+    elif move.kind == "deflate":
+        semitones = semitones - 12.0 * progress
+    elif move.kind == "spin":
+        semitones = semitones + 4.0 * progress
+    semitones = semitones + depth * (0.4 + 0.6 * settle) * np.sin(2 * np.pi * vibrato_hz * time)
+    phase = 2 * np.pi * np.cumsum(base * 2 ** (semitones / 12)) / sample_rate
+    tone = np.sin(phase) + 0.3 * np.sin(2 * phase) + 0.1 * np.sin(3 * phase)
+    envelope = (0.25 + 0.75 * settle) * _edge_envelope(count, sample_rate, 0.1, attack=0.005, release=0.08)
+    return 0.22 * _strength(move) * tone * envelope
+
+
+def _vibrato(move: Move, move_seconds: float, seconds: float) -> tuple[float, float]:
+    """The vibrato's rate in Hz and depth in semitones for a boing."""
+    if move.kind == "spin":
+        turns_per_second = abs(move.amount) / max(move_seconds, 1e-3)
+        return float(np.clip(turns_per_second, 1.0, 12.0)), 3.0
+    default = {"jiggle": 11.0, "wobble": 6.0}.get(move.kind, 5.0)
+    rate = move.frequency / seconds if move.frequency > 0 else default
+    return float(np.clip(rate, 2.0, 16.0)), 1.5 if move.kind in ("wobble", "jiggle") else 0.7
+
+
+def rumble(rng: np.random.Generator, move: Move, count: int, sample_rate: int, seconds: float) -> np.ndarray:
+    """A camera shake's rumble: low noise and a sub tone throbbing at the shake rate; mono."""
+    time = np.arange(count) / sample_rate
+    rate = move.frequency / seconds if move.frequency > 0 else rng.uniform(6.0, 10.0)
+    noise = _band_noise(rng, count, sample_rate, np.full(count, rng.uniform(55.0, 90.0)), 0.8)
+    sub = np.sin(2 * np.pi * rng.uniform(38.0, 50.0) * time)
+    throb = 0.6 + 0.4 * np.abs(np.sin(np.pi * rate * time))
+    level = 0.35 * _strength(move)
+    return level * (noise + 0.5 * sub) * throb * _edge_envelope(count, sample_rate, 0.25)
+
+
+# --- building blocks ---------------------------------------------------------------------------
+
+
+def _band_noise(
+    rng: np.random.Generator, count: int, sample_rate: int, centre_hz: np.ndarray, octaves: float
+) -> np.ndarray:
+    """Noise through a band centred on ``centre_hz`` (one value per sample), about unit RMS.
+
+    Synthesised frame by frame in the frequency domain (random spectra shaped by a Gaussian in
+    log-frequency, overlap-added with a Hann window): a moving band costs no per-sample loop,
+    and shaping each frame to the same power keeps the level steady as the band sweeps.
+    """
+    frame, hop = 1024, 256
+    frames = count // hop + 2
+    bins = np.maximum(np.fft.rfftfreq(frame, 1.0 / sample_rate), 1.0)
+    # Frame k is centred on output sample k*hop - frame/2 (the output starts one frame in, where
+    # four windows overlap fully).
+    at = np.clip(np.arange(frames) * hop - frame // 2, 0, count - 1)
+    distance = np.log2(bins[None, :] / centre_hz[at][:, None])
+    shape = np.exp(-0.5 * (distance / octaves) ** 2)
+    shape /= np.sqrt(np.sum(shape**2, axis=1, keepdims=True))
+    spectra = (rng.standard_normal(shape.shape) + 1j * rng.standard_normal(shape.shape)) * shape
+    grains = np.fft.irfft(spectra, n=frame, axis=1) * np.hanning(frame + 1)[:-1]
+    chunks = np.zeros((frames + 3, hop))
+    for quarter in range(4):
+        chunks[quarter : quarter + frames] += grains[:, quarter * hop : (quarter + 1) * hop]
+    signal = chunks.reshape(-1)[frame : frame + count]
+    rms = np.sqrt(np.mean(signal**2))
+    return signal / rms if rms > 0 else signal
+
+
+def _progress_and_speed(easing: Easing, count: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """A move's eased progress per sample, and its speed scaled to peak at 1."""
+    steps = max(2, round(count / sample_rate * _CONTROL_RATE))
+    control = np.linspace(0.0, 1.0, steps)
+    progress = _EASINGS.get(easing, _ease_in_out)(control)
+    speed = np.abs(np.gradient(progress, control))
+    # A 10 ms average softens the corners of curves like "bounce" so the level never clicks.
+    width = min(steps, 10)
+    speed = np.convolve(speed, np.ones(width) / width, mode="same")
+    speed /= max(float(speed.max()), 1e-9)
+    positions = np.linspace(0.0, 1.0, count)
+    return np.interp(positions, control, progress), np.interp(positions, control, speed)
+
+
+def _ease_in_out(u: np.ndarray) -> np.ndarray:
+    return np.where(u < 0.5, 4 * u**3, 1 - (2 - 2 * u) ** 3 / 2)
+
+
+def _ease_out_bounce(u: np.ndarray) -> np.ndarray:
+    n, d = 7.5625, 2.75
+    return np.select(
+        [u < 1 / d, u < 2 / d, u < 2.5 / d],
+        [n * u**2, n * (u - 1.5 / d) ** 2 + 0.75, n * (u - 2.25 / d) ** 2 + 0.9375],
+        n * (u - 2.625 / d) ** 2 + 0.984375,
+    )
+
+
+_BACK = 1.70158  # the customary overshoot of "back" easing: about 10%
+_EASINGS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "linear": lambda u: u,
+    "ease_in": lambda u: u**3,
+    "ease_out": lambda u: 1 - (1 - u) ** 3,
+    "ease_in_out": _ease_in_out,
+    "anticipate": lambda u: (_BACK + 1) * u**3 - _BACK * u**2,
+    "overshoot": lambda u: 1 + (_BACK + 1) * (u - 1) ** 3 + _BACK * (u - 1) ** 2,
+    "elastic": lambda u: 1 - 2 ** (-10 * u) * np.cos(u * 10 * np.pi / 3),
+    "bounce": _ease_out_bounce,
+}
+
+
+def _direction(move: Move) -> int:
+    """+1 when a move pushes in, right, down or clockwise; -1 the other way."""
+    if move.kind in ("zoom", "dolly"):
+        return 1 if move.amount >= 1.0 else -1
+    return 1 if move.amount >= 0 else -1
+
+
+def _strength(move: Move) -> float:
+    """How hard a move is, 0.4 (gentle) to 1 (as strong as effects get), to scale its sound."""
+    amount = abs(move.amount)
+    if move.kind in ("zoom", "dolly"):
+        amount = abs(math.log(max(move.amount, 1e-3))) / math.log(1.5)
+    else:
+        amount /= {
+            "pan": 0.25,
+            "tilt": 0.25,
+            "orbit": 20.0,
+            "roll": 15.0,
+            "shake": 0.03,
+            "bounce": 0.15,
+            "float": 0.1,
+            "spin": 1.0,
+        }.get(move.kind, 0.3)
+    return float(np.clip(amount, 0.4, 1.0))
+
+
+def _target_pan(move: Move) -> float:
+    """A sound sits where its move happens: left for a target on the left."""
+    if move.target is None:
+        return 0.0
+    return float(np.clip((move.target[0] - 0.5) * 1.2, -0.6, 0.6))
+
+
+def _pan_gains(position: float | np.ndarray) -> np.ndarray:
+    """Equal-power left/right gains for positions from -1 (left) to 1 (right)."""
+    angle = (np.clip(position, -1.0, 1.0) + 1.0) * np.pi / 4
+    return np.stack([np.cos(angle), np.sin(angle)], axis=-1) * math.sqrt(2)
+
+
+def _place(mix: np.ndarray, sound: np.ndarray, start: int, pan: float | np.ndarray) -> None:
+    """Add a mono ``sound`` into the stereo ``mix`` from sample ``start``, cut at the clip's end."""
+    room = len(mix) - start
+    if room <= 0:
+        return
+    sound = sound[:room]
+    gains = _pan_gains(pan if np.isscalar(pan) else pan[:room])
+    mix[start : start + len(sound)] += sound[:, None] * gains
+
+
+def _edge_envelope(
+    count: int, sample_rate: int, share: float, attack: float = 0.06, release: float = 0.06
+) -> np.ndarray:
+    """Raised-cosine fades at both ends, at most ``share`` of the sound each."""
+    seconds = count / sample_rate
+    return _fades(count, sample_rate, min(attack, share * seconds), min(release, share * seconds))
+
+
+def _fades(count: int, sample_rate: int, fade_in: float, fade_out: float) -> np.ndarray:
+    envelope = np.ones(count)
+    rise = min(count, round(fade_in * sample_rate))
+    fall = min(count, round(fade_out * sample_rate))
+    if rise:
+        envelope[:rise] *= _rise(rise)
+    if fall:
+        envelope[count - fall :] *= _rise(fall)[::-1]
+    return envelope
+
+
+def _rise(count: int) -> np.ndarray:
+    return 0.5 - 0.5 * np.cos(np.pi * np.arange(count) / count)
+
+
+def _midi_hz(note: int) -> float:
+    return 440.0 * 2 ** ((note - 69) / 12)
+
+
+def _master(mix: np.ndarray, sample_rate: int) -> np.ndarray:
+    """High-pass away DC and rumble below hearing, tame peaks, normalise, fade the edges."""
+    spectrum = np.fft.rfft(mix, axis=0)
+    hz = np.fft.rfftfreq(len(mix), 1.0 / sample_rate)
+    spectrum *= np.clip((hz - 15.0) / 15.0, 0.0, 1.0)[:, None]
+    mix = np.fft.irfft(spectrum, n=len(mix), axis=0)
+    peak = float(np.max(np.abs(mix)))
+    if peak == 0:
+        return mix.astype(np.float32)
+    # A gentle tanh knee squeezes the loudest hits by a few dB, so normalising to the peak
+    # does not leave the whooshes and the bed timid.
+    drive = 1.5
+    mix = np.tanh(drive * mix / peak) / math.tanh(drive)
+    mix *= 10 ** (PEAK_DBFS / 20) / float(np.max(np.abs(mix)))
+    mix *= _fades(len(mix), sample_rate, EDGE_FADE_SECONDS, EDGE_FADE_SECONDS)[:, None]
+    return mix.astype(np.float32)
+
+
+def write_wav(samples: np.ndarray, sample_rate: int, path: Path) -> None:
+    """Write float samples (``(N, channels)``, or ``(N,)`` for mono) in -1..1 as 16-bit PCM WAV."""
+    frames = samples if samples.ndim == 2 else samples[:, None]
+    pcm = np.round(np.clip(frames, -1.0, 1.0) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(frames.shape[1])
+        out.setsampwidth(2)
+        out.setframerate(sample_rate)
+        out.writeframes(pcm.tobytes())
+
+
+# --- the user's audio --------------------------------------------------------------------------
+
+
+def prepare_given_audio(source: Path, seconds: float, out_path: Path) -> None:
+    """Fit the user's audio to the clip: ``seconds`` long (cut, or padded with silence), 44.1 kHz
+    stereo, loudness-normalised to -16 LUFS, faded in over 0.05 s and out over its last 0.5 s.
+
+    Written as 16-bit PCM WAV, or as AAC when ``out_path`` ends in ``.m4a``, ``.aac`` or
+    ``.mp4``. Any format ffmpeg reads is accepted; :class:`AudioError` says why one is not.
+    """
+    if seconds <= 0:
+        raise ValueError(f"need a positive length, got {seconds} s")
+    info = _require_audio(source, "the audio file")
+    fit = f"aresample={SAMPLE_RATE},aformat=channel_layouts=stereo,apad=whole_dur={seconds:.6f},atrim=0:{seconds:.6f}"
+    normalise = _loudnorm_filter(source, fit)
+    # A short file fades out where it ends rather than where the clip does, so it never stops
+    # with a click before the silence.
+    content = min(seconds, info.duration) if info.duration > 0 else seconds
+    fade_out = max(0.0, content - 0.5)
+    shape = f"afade=t=in:d={min(0.05, content):.6f},afade=t=out:st={fade_out:.6f}:d={content - fade_out:.6f}"
+    # loudnorm works at 192 kHz internally; bring it back to 44.1 kHz before the fades.
+    chain = ",".join(part for part in (fit, normalise, f"aresample={SAMPLE_RATE}", shape) if part)
+    codec = ["-c:a", "aac", "-b:a", "192k"] if out_path.suffix.lower() in _AAC_SUFFIXES else ["-c:a", "pcm_s16le"]
+    _ffmpeg(
+        ["-i", str(source), "-map", "0:a:0", "-vn", "-sn", "-dn", "-af", chain, "-ar", str(SAMPLE_RATE), "-ac", "2"]
+        + ["-t", f"{seconds:.6f}", *codec, str(out_path)],
+        "the audio file could not be converted",
+    )
+
+
+def _loudnorm_filter(source: Path, fit: str) -> str:
+    """The second pass of a two-pass loudnorm, fed the first pass's measurement, so the gain is
+    one linear change (the fades stay fades); empty for silence, which has no loudness to fix."""
+    output = _ffmpeg(
+        ["-i", str(source), "-map", "0:a:0", "-vn", "-af", f"{fit},{_LOUDNORM}:print_format=json", "-f", "null", "-"],
+        "the audio file could not be measured",
+        loglevel="info",
+    )
+    measured = _last_json(output)
+    try:
+        values = {key: float(measured[key]) for key in ("input_i", "input_lra", "input_tp", "input_thresh")}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AudioError("the audio file's loudness could not be measured") from exc
+    if not all(math.isfinite(value) for value in values.values()) or values["input_i"] < -70:
+        return ""
+    return (
+        f"{_LOUDNORM}:measured_I={values['input_i']}:measured_LRA={values['input_lra']}"
+        f":measured_TP={values['input_tp']}:measured_thresh={values['input_thresh']}:linear=true"
+    )
+
+
+def _last_json(text: str) -> dict[str, str]:
+    blocks = re.findall(r"\{[^{}]*\}", text)
+    if not blocks:
+        raise AudioError("the audio file's loudness could not be measured")
+    try:
+        return json.loads(blocks[-1])
+    except json.JSONDecodeError as exc:
+        raise AudioError("the audio file's loudness could not be measured") from exc
+
+
+def replace_audio(video: Path, audio: Path, out_path: Path) -> None:
+    """A copy of ``video`` with its sound replaced by ``audio`` (encoded as AAC), the video stream
+    copied untouched and the audio cut, or padded with silence, to the video's length."""
+    length = _video_seconds(video)
+    _require_audio(audio, "the audio file")
+    _ffmpeg(
+        ["-i", str(video), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy"]
+        + ["-af", "apad", "-c:a", "aac", "-b:a", "192k", "-ar", str(SAMPLE_RATE), "-t", f"{length:.6f}"]
+        + ["-movflags", "+faststart", str(out_path)],
+        "the audio could not be put into the video",
+    )
+
+
+def _video_seconds(video: Path) -> float:
+    """The length of the video stream itself (the container may be longer because of its audio)."""
+    try:
+        with av.open(str(video), metadata_errors="replace") as container:
+            if not container.streams.video:
+                raise AudioError(f"{video.name} has no video stream")
+            stream = container.streams.video[0]
+            if stream.duration and stream.time_base:
+                return float(stream.duration * Fraction(stream.time_base))
+            if container.duration:
+                return container.duration / av.time_base
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise AudioError(f"{video.name} could not be read as a video") from exc
+    raise AudioError(f"{video.name} does not say how long it is")
+
+
+def _require_audio(path: Path, what: str) -> MediaInfo:
+    try:
+        info = probe(path)
+    except ProbeError as exc:
+        raise AudioError(f"{what} could not be read as audio") from exc
+    if not info.has_audio:
+        raise AudioError(f"{what} has no audio stream")
+    return info
+
+
+def _ffmpeg(args: list[str], failure: str, loglevel: str = "error") -> str:
+    """Run ffmpeg and return what it printed; :class:`AudioError` with its last words on failure."""
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", loglevel, "-y", *args]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=_FFMPEG_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired as exc:
+        raise AudioError(f"{failure}: ffmpeg took longer than {_FFMPEG_TIMEOUT_SECONDS} s") from exc
+    if result.returncode != 0:
+        lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+        raise AudioError(f"{failure}: {lines[-1] if lines else f'ffmpeg exited with {result.returncode}'}")
+    return result.stderr
