@@ -28,7 +28,6 @@ import math
 import re
 import subprocess
 import wave
-from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -36,6 +35,7 @@ import av
 import numpy as np
 
 from reelsmith.media.probe import MediaInfo, ProbeError, ffmpeg_exe, probe
+from reelsmith.pipelines.image2video.easing import ease
 from reelsmith.pipelines.image2video.plan import Easing, MotionPlan, Move
 
 SAMPLE_RATE = 44100
@@ -113,7 +113,7 @@ def _add_move(mix: np.ndarray, move: Move, seconds: float, sample_rate: int, rng
 def impact_times(move: Move, seconds: float) -> list[float]:
     """When (in seconds) a physical move hits its extreme; empty for the other moves.
 
-    The rules the renderer's curves follow: a squish or a pulse peaks in the middle of each of
+    These rules are the contract with the renderer's curves: a squish or a pulse peaks in the middle of each of
     its cycles (``frequency`` cycles per clip; one cycle over the move when it is 0), a bounce
     lands at the end of each hop (one hop over the move when ``frequency`` is 0), and a melt
     lands at its end.
@@ -198,7 +198,11 @@ def whoosh(rng: np.random.Generator, move: Move, count: int, sample_rate: int) -
     air = _band_noise(rng, count, sample_rate, centre, 0.7)
     # A band an octave and a half lower gives the whoosh body, not just hiss.
     body = _band_noise(rng, count, sample_rate, centre / 2.8, 0.9)
-    level = 0.3 * _strength(move) * (0.15 + 0.85 * speed)
+    # A fast move rushes past; the same move spread over the whole clip only breathes.
+    pace = _raw_strength(move) / (count / sample_rate)
+    level = 0.3 * _strength(move) * float(np.clip(0.55 + 0.45 * pace, 0.55, 1.0)) * (0.05 + 0.95 * speed)
+    # Even a constant-speed move swells a little in its middle, so a long one does not just hiss.
+    level = level * (0.65 + 0.35 * np.sin(np.pi * np.linspace(0.0, 1.0, count)))
     sound = (air + 0.5 * body) * level * _edge_envelope(count, sample_rate, 0.25)
     return sound, _whoosh_pan(move, progress)
 
@@ -316,7 +320,7 @@ def _progress_and_speed(easing: Easing, count: int, sample_rate: int) -> tuple[n
     """A move's eased progress per sample, and its speed scaled to peak at 1."""
     steps = max(2, round(count / sample_rate * _CONTROL_RATE))
     control = np.linspace(0.0, 1.0, steps)
-    progress = _EASINGS.get(easing, _ease_in_out)(control)
+    progress = ease(easing, control)
     speed = np.abs(np.gradient(progress, control))
     # A 10 ms average softens the corners of curves like "bounce" so the level never clicks.
     width = min(steps, 10)
@@ -324,32 +328,6 @@ def _progress_and_speed(easing: Easing, count: int, sample_rate: int) -> tuple[n
     speed /= max(float(speed.max()), 1e-9)
     positions = np.linspace(0.0, 1.0, count)
     return np.interp(positions, control, progress), np.interp(positions, control, speed)
-
-
-def _ease_in_out(u: np.ndarray) -> np.ndarray:
-    return np.where(u < 0.5, 4 * u**3, 1 - (2 - 2 * u) ** 3 / 2)
-
-
-def _ease_out_bounce(u: np.ndarray) -> np.ndarray:
-    n, d = 7.5625, 2.75
-    return np.select(
-        [u < 1 / d, u < 2 / d, u < 2.5 / d],
-        [n * u**2, n * (u - 1.5 / d) ** 2 + 0.75, n * (u - 2.25 / d) ** 2 + 0.9375],
-        n * (u - 2.625 / d) ** 2 + 0.984375,
-    )
-
-
-_BACK = 1.70158  # the customary overshoot of "back" easing: about 10%
-_EASINGS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "linear": lambda u: u,
-    "ease_in": lambda u: u**3,
-    "ease_out": lambda u: 1 - (1 - u) ** 3,
-    "ease_in_out": _ease_in_out,
-    "anticipate": lambda u: (_BACK + 1) * u**3 - _BACK * u**2,
-    "overshoot": lambda u: 1 + (_BACK + 1) * (u - 1) ** 3 + _BACK * (u - 1) ** 2,
-    "elastic": lambda u: 1 - 2 ** (-10 * u) * np.cos(u * 10 * np.pi / 3),
-    "bounce": _ease_out_bounce,
-}
 
 
 def _direction(move: Move) -> int:
@@ -361,21 +339,24 @@ def _direction(move: Move) -> int:
 
 def _strength(move: Move) -> float:
     """How hard a move is, 0.4 (gentle) to 1 (as strong as effects get), to scale its sound."""
-    amount = abs(move.amount)
+    return float(np.clip(_raw_strength(move), 0.4, 1.0))
+
+
+def _raw_strength(move: Move) -> float:
+    """A move's amount on a common scale where 1 is a strong move of its kind."""
     if move.kind in ("zoom", "dolly"):
-        amount = abs(math.log(max(move.amount, 1e-3))) / math.log(1.5)
-    else:
-        amount /= {
-            "pan": 0.25,
-            "tilt": 0.25,
-            "orbit": 20.0,
-            "roll": 15.0,
-            "shake": 0.03,
-            "bounce": 0.15,
-            "float": 0.1,
-            "spin": 1.0,
-        }.get(move.kind, 0.3)
-    return float(np.clip(amount, 0.4, 1.0))
+        return abs(math.log(max(move.amount, 1e-3))) / math.log(1.5)
+    strong = {
+        "pan": 0.25,
+        "tilt": 0.25,
+        "orbit": 20.0,
+        "roll": 15.0,
+        "shake": 0.03,
+        "bounce": 0.15,
+        "float": 0.1,
+        "spin": 1.0,
+    }.get(move.kind, 0.3)
+    return abs(move.amount) / strong
 
 
 def _target_pan(move: Move) -> float:
@@ -561,7 +542,9 @@ def _ffmpeg(args: list[str], failure: str, loglevel: str = "error") -> str:
     """Run ffmpeg and return what it printed; :class:`AudioError` with its last words on failure."""
     command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", loglevel, "-y", *args]
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=_FFMPEG_TIMEOUT_SECONDS)
+        result = subprocess.run(
+            command, capture_output=True, text=True, errors="replace", timeout=_FFMPEG_TIMEOUT_SECONDS
+        )
     except subprocess.TimeoutExpired as exc:
         raise AudioError(f"{failure}: ffmpeg took longer than {_FFMPEG_TIMEOUT_SECONDS} s") from exc
     if result.returncode != 0:
