@@ -47,6 +47,7 @@ def make_media(folder: Path) -> dict[str, Path]:
         "huge_long.mp4": make_video(folder / "huge_long.mp4", 121, fps=1, size="32x24"),
         "tone.mp3": make_audio(folder / "tone.mp3"),
     }
+    _real_pictures(folder)
     make_image(folder / "tiny.png", "64x64")
     make_image(folder / "wide.png", "1200x300")
     _odd_pictures(folder)
@@ -64,3 +65,12 @@ def _odd_pictures(folder: Path) -> None:
     Image.new("CMYK", (320, 256), (0, 128, 255, 0)).save(folder / "cmyk.jpg")
     frames = [Image.new("RGB", (320, 256), color) for color in ("red", "green", "blue")]
     frames[0].save(folder / "animated.png", save_all=True, append_images=frames[1:], duration=100, loop=0)
+
+
+def _real_pictures(folder: Path) -> None:
+    """Photographs that scikit-image ships: a person (astronaut) and a still life (coffee)."""
+    from PIL import Image
+    from skimage import data
+
+    Image.fromarray(data.astronaut()).save(folder / "astronaut.png")
+    Image.fromarray(data.coffee()).save(folder / "coffee.jpg", quality=90)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from reelsmith.api.auth import CallerDep, RuntimeDep
 from reelsmith.api.envelope import ok
 from reelsmith.api.presenters import base_url_of, presenter_for
 from reelsmith.api.schemas import IdsRequest, Image2VideoBatchRequest, Image2VideoRequest, UpdateVideoAudioRequest
+from reelsmith.pipelines.base import EngineUnavailable
 from reelsmith.services.image2video import AudioOrder, Image2VideoOrder, create_audio_update, create_image2video
 
 router = APIRouter(tags=["Image to Video"])
 PRODUCT = "image2video"
+ENGINE = "image2video"
 
 
 @router.post("/api/open/v4/image2Video/createBySourcePrompt", summary="Create a video from one image")
@@ -44,9 +47,38 @@ def results_by_ids(body: IdsRequest, request: Request, caller: CallerDep, runtim
 
 
 @router.get("/api/open/v4/image2Video/effects", summary="The installed effects")
-def effects(caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
-    result = runtime.registry.catalog("effects")
+def effects(request: Request, caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
+    base_url = base_url_of(runtime, request).rstrip("/")
+    result = [
+        {
+            key: base_url + value if key in ("logo", "video_url") and str(value).startswith("/") else value
+            for key, value in effect.items()
+        }
+        for effect in runtime.registry.catalog("effects")
+    ]
     return ok({"result": result, "count": len(result)})
+
+
+@router.get(
+    "/api/reelsmith/v1/effects/{code}/{name}",
+    summary="An effect's thumbnail (thumbnail.jpg) or preview clip (preview.mp4), made from a sample picture",
+    tags=["reelsmith extensions"],
+)
+async def effect_preview(code: str, name: str, runtime: RuntimeDep) -> Response:
+    if name not in ("thumbnail.jpg", "preview.mp4"):
+        return JSONResponse({"code": 404, "msg": "no such preview"}, status_code=404)
+    try:
+        pipeline = runtime.registry.load(ENGINE)
+        clip, thumbnail = await asyncio.to_thread(
+            pipeline.render_preview,
+            code,
+            runtime.settings.data_dir / "previews",  # type: ignore[attr-defined]
+        )
+    except (EngineUnavailable, KeyError, AttributeError):
+        return JSONResponse({"code": 404, "msg": f"no effect {code!r}"}, status_code=404)
+    if name == "preview.mp4":
+        return FileResponse(clip, media_type="video/mp4")
+    return FileResponse(thumbnail, media_type="image/jpeg")
 
 
 @router.post("/api/open/v4/image2Video/updateVideoAudio", summary="Put new audio on a finished video")

@@ -1,0 +1,232 @@
+"""Image to Video on a CPU: one picture, an effect or a prompt, and a clip with sound.
+
+Stages, top to bottom:
+  1. look   - load the picture, fit it to the output frame, find faces and the subject;
+  2. plan   - the effect's motion plan, or the prompt's;
+  3. sound  - a soundtrack designed for the plan, the user's audio prepared, or none;
+  4. render - frames rendered from the plan and streamed into the encoder.
+
+A task made by updateVideoAudio (``only_add_audio``) skips all that and puts new sound on the
+finished video it was given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from reelsmith.media.picture import load_picture
+from reelsmith.media.probe import probe
+from reelsmith.pipelines.base import Job, PipelineError, PipelineResult, Stage, StageProgress
+from reelsmith.pipelines.image2video.audio import (
+    AudioError,
+    design_soundtrack,
+    prepare_given_audio,
+    replace_audio,
+    write_wav,
+)
+from reelsmith.pipelines.image2video.canvas import fit_picture, output_size
+from reelsmith.pipelines.image2video.effects import EFFECTS, effect_by_code
+from reelsmith.pipelines.image2video.layers import SubjectLayers, build_scene, find_faces, separate_subject
+from reelsmith.pipelines.image2video.plan import MotionPlan, Scene
+from reelsmith.pipelines.image2video.prompt import plan_from_prompt
+from reelsmith.pipelines.image2video.render import encode, render_frames
+from reelsmith.settings import Settings
+
+MODEL_NAME = "reelsmith-motion-v1"
+SAMPLE_RATE = 44100
+STAGES = [Stage("look", 1), Stage("plan", 0.2), Stage("sound", 1), Stage("render", 8)]
+PRICES = {"720p": 20, "1080p": 25, "4k": 30}
+SHORT_SIDE = {"720p": 720, "1080p": 1080, "4k": 2160}
+
+
+def frame_rate(resolution: str) -> int:
+    """30 fps up to 1080p; 24 fps at 4K, where each frame costs four times as much."""
+    return 24 if resolution == "4k" else 30
+
+
+class Image2VideoPipeline:
+    engine = "image2video"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    # --- catalog -------------------------------------------------------------------------------
+
+    def catalog(self) -> dict[str, Sequence[dict[str, Any]]]:
+        return {"effects": [effect_entry(effect) for effect in EFFECTS], "models": [model_entry()]}
+
+    def render_preview(self, code: str, folder: Path) -> tuple[Path, Path]:
+        """An effect's preview clip and thumbnail (see :func:`render_preview`)."""
+        return render_preview(code, folder)
+
+    # --- run -----------------------------------------------------------------------------------
+
+    def run(self, job: Job) -> PipelineResult:
+        if job.params.get("only_add_audio"):
+            return self._add_audio(job)
+        params = job.params
+        progress = StageProgress(job, STAGES)
+        seconds = int(params["video_length"])
+        fps = frame_rate(params["resolution"])
+
+        picture = load_picture(job.inputs["image"])
+        size = output_size(params["resolution"], picture.shape[1], picture.shape[0])
+        framed, layers, scene = look_at(picture, size)
+        progress.update("look", 1.0)
+
+        plan = self._plan(params, scene)
+        progress.update("plan", 1.0)
+
+        audio = self._sound(job, plan, seconds)
+        progress.update("sound", 1.0)
+
+        output = job.work_dir / "video.mp4"
+        total = fps * seconds
+        encode(
+            render_frames(framed, plan, size, fps, seconds, layers if plan.uses_subject else None),
+            size,
+            fps,
+            output,
+            audio,
+            on_frame=lambda done: progress.update("render", done / total),
+        )
+        return PipelineResult(
+            files={"video": output},
+            fields={"video_duration": probe(output).duration, "motion_plan": plan.to_json()},
+        )
+
+    def _plan(self, params: dict[str, Any], scene: Scene) -> MotionPlan:
+        seed = int(params.get("seed", 0))
+        seconds = int(params["video_length"])
+        if params.get("effect_code"):
+            effect = effect_by_code(params["effect_code"])
+            if effect is None:
+                raise PipelineError(f"the effect {params['effect_code']!r} is no longer installed")
+            return effect.plan(scene, seed, seconds)
+        return plan_from_prompt(
+            params.get("prompt", ""),
+            params.get("negative_prompt", ""),
+            bool(params.get("extend_prompt")),
+            scene,
+            seed,
+            seconds,
+        )
+
+    def _sound(self, job: Job, plan: MotionPlan, seconds: int) -> Path | None:
+        audio_type = int(job.params["audio_type"])
+        if audio_type == 3:
+            return None
+        target = job.work_dir / "sound.wav"
+        if audio_type == 1:
+            write_wav(design_soundtrack(plan, seconds, SAMPLE_RATE), SAMPLE_RATE, target)
+            return target
+        try:
+            prepare_given_audio(job.inputs["audio"], seconds, target)
+        except AudioError as exc:
+            raise PipelineError(f"audio_url could not be used: {exc}") from exc
+        return target
+
+    def _add_audio(self, job: Job) -> PipelineResult:
+        """updateVideoAudio: the finished video with new sound (designed, or the user's)."""
+        video = job.inputs["video"]
+        seconds = probe(video).duration
+        audio = job.work_dir / "sound.wav"
+        if int(job.params["audio_type"]) == 1:
+            plan = MotionPlan.from_json(job.params["motion_plan"]) if job.params.get("motion_plan") else None
+            write_wav(design_soundtrack(plan or _still_plan(), seconds, SAMPLE_RATE), SAMPLE_RATE, audio)
+        else:
+            try:
+                prepare_given_audio(job.inputs["audio"], seconds, audio)
+            except AudioError as exc:
+                raise PipelineError(f"audio_url could not be used: {exc}") from exc
+        output = job.work_dir / "video.mp4"
+        try:
+            replace_audio(video, audio, output)
+        except AudioError as exc:
+            raise PipelineError(f"the new audio could not be put on the video: {exc}") from exc
+        return PipelineResult(files={"video": output}, fields={"video_duration": probe(output).duration})
+
+
+def look_at(picture: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, SubjectLayers | None, Scene]:
+    """The picture fitted to the frame (centred on the main face when cropping), its subject
+    layers, and what planning needs to know about it."""
+    faces = find_faces(picture)
+    center = max(faces, key=lambda face: face.width * face.height).center if faces else None
+    framed = fit_picture(picture, size, center)
+    faces = find_faces(framed)
+    layers = separate_subject(framed, faces)
+    return framed, layers, build_scene(framed, layers, faces)
+
+
+def _still_plan() -> MotionPlan:
+    return MotionPlan(moves=(), source="default", description="No motion known: an ambient bed only.")
+
+
+def effect_entry(effect: Any) -> dict[str, Any]:
+    """An effect as the effects endpoint lists it; links are relative until the route adds
+    the server's base URL."""
+    return {
+        "_id": _stable_id(effect.code),
+        "name": effect.name,
+        "effect_code": effect.code,
+        "logo": f"/api/reelsmith/v1/effects/{effect.code}/thumbnail.jpg",
+        "video_url": f"/api/reelsmith/v1/effects/{effect.code}/preview.mp4",
+        "create_time": 1795219200000,
+        "category": effect.category,
+        "description": effect.description,
+    }
+
+
+def model_entry() -> dict[str, Any]:
+    return {
+        "value": MODEL_NAME,
+        "label": "reelsmith motion v1",
+        "description": "Effects and prompt-driven camera and subject motion rendered on the CPU, with sound.",
+        "resolutionList": [
+            {"label": name, "value": name, "width": side * 16 // 9, "height": side, "unit_credit": price}
+            for name, side, price in ((n, SHORT_SIDE[n], PRICES[n]) for n in ("720p", "1080p", "4k"))
+        ],
+        "durationList": [5, 10],
+        "maxCount": 10,
+        "supportedLastFrame": False,
+        "isPro": False,
+    }
+
+
+def _stable_id(code: str) -> str:
+    return hashlib.sha1(f"effect:{code}".encode()).hexdigest()[:24]
+
+
+SAMPLE_PICTURE = Path(__file__).with_name("sample.jpg")
+PREVIEW_SIZE = (360, 360)
+PREVIEW_FPS = 24
+PREVIEW_SECONDS = 3
+
+
+def render_preview(code: str, folder: Path) -> tuple[Path, Path]:
+    """The preview clip and thumbnail of one effect on the bundled sample picture (a NASA
+    portrait, public domain), rendered once and kept in ``folder``."""
+    effect = effect_by_code(code)
+    if effect is None:
+        raise KeyError(code)
+    clip, thumbnail = folder / f"{code}.mp4", folder / f"{code}.jpg"
+    if clip.exists() and thumbnail.exists():
+        return clip, thumbnail
+    folder.mkdir(parents=True, exist_ok=True)
+    framed, layers, scene = look_at(load_picture(SAMPLE_PICTURE), PREVIEW_SIZE)
+    plan = effect.plan(scene, 0, PREVIEW_SECONDS)
+    frames = list(
+        render_frames(framed, plan, PREVIEW_SIZE, PREVIEW_FPS, PREVIEW_SECONDS, layers if plan.uses_subject else None)
+    )
+    partial = clip.with_suffix(".part.mp4")
+    encode(iter(frames), PREVIEW_SIZE, PREVIEW_FPS, partial)
+    partial.replace(clip)
+    middle = cv2.cvtColor(frames[len(frames) // 2], cv2.COLOR_RGB2BGR)
+    thumbnail.write_bytes(cv2.imencode(".jpg", middle, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes())
+    return clip, thumbnail

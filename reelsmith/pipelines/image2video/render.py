@@ -1,0 +1,873 @@
+"""Frames from a picture and a motion plan, and the MP4 they make.
+
+Geometry. The picture is mapped onto the frame so that it covers it (the *rest* view: what the
+first frame shows when nothing moves); positions in a plan, as fractions of the frame, are
+positions in the picture. Every move becomes, per frame, a 2 x 3 affine matrix (or, for melt,
+wobble, inflate and deflate, an affine matrix and a smooth warp), and each layer is drawn with a
+single ``cv2.warpAffine`` (``cv2.remap`` for the warps) straight at the output size.
+
+Layers. A plan with only whole-picture camera moves draws one layer. A plan that moves the
+subject (or dollies or orbits, which move it against the background) draws the background
+plate and composites the subject over it with its feathered mask. Dolly and orbit move the two
+layers by different amounts (2.5D parallax). Without separated layers, subject moves act on the
+whole picture, over a blurred, darkened copy of it.
+
+Room for camera moves. Pans, shakes, rolls and zoom-outs would show the picture's edge. Before
+the first frame, the renderer finds the smallest single zoom (about the frame's centre, the same
+for every frame, so motion keeps its measured size) that keeps every frame's view inside the
+picture; plans that stay inside need none. The subject layer is padded with its own edge pixels,
+fading out, so a subject cut by the picture's border (a bust) keeps a body when it is lifted or
+shrunk.
+
+Oscillating moves (shake, wobble, jiggle, pulse, sway, and the hops of bounce and bob of float)
+swing ``frequency`` times over the clip (a per-second default when 0). Their easing shapes the
+swing's strength over the move: ``ease_out``, ``overshoot``, ``elastic`` and ``bounce`` start
+strong and die away (an impact), ``ease_in`` and ``anticipate`` build up, the others hold steady;
+all fade in and out so nothing pops.
+
+Sign conventions: pan + moves the view right (the picture slides left), tilt + moves the view
+down, roll + turns the camera counter-clockwise (the picture turns clockwise), spin + turns the
+subject counter-clockwise, sway + and wobble + lean the subject's top to the right.
+
+Encoding streams raw RGB frames into the ffmpeg binary through a pipe from a writer thread, so
+the next frame is rendered while the last one is written and encoded; the clip is never held in
+memory. Audio joins in a second pass that copies the video, cut to the video's exact length.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Literal
+
+import cv2
+import numpy as np
+
+from reelsmith.media.probe import ffmpeg_exe
+from reelsmith.pipelines.image2video.canvas import backdrop
+from reelsmith.pipelines.image2video.easing import ease
+from reelsmith.pipelines.image2video.layers import SubjectLayers
+from reelsmith.pipelines.image2video.plan import SUBJECT_MOVES, MotionPlan, Move
+
+Role = Literal["whole", "plate", "subject"]
+
+# Swings per second for oscillating moves whose plan gives no frequency.
+_DEFAULT_RATE = {
+    "shake": 6.0,
+    "wobble": 2.5,
+    "jiggle": 5.0,
+    "pulse": 1.2,
+    "sway": 0.5,
+    "bounce": 1.2,
+    "float": 0.4,
+}
+_DECAYING = frozenset({"ease_out", "overshoot", "elastic", "bounce"})
+_BUILDING = frozenset({"ease_in", "anticipate"})
+_SWING_FADE = 0.1
+_IMPACT_ATTACK = 0.03
+
+# Parallax. A dolly scales the plate by this power of the subject's scale; an orbit slides each
+# layer by this many frame widths times the sine of the angle (the background against the
+# subject).
+_PLATE_DOLLY = 0.4
+_ORBIT_SLIDE: dict[Role, float] = {"whole": -0.3, "plate": -0.35, "subject": 0.08}
+_SHAKE_ROLL = 25.0  # degrees of roll per unit of shake amount: a hand-held camera also twists
+_MAX_COVER_ZOOM = 3.0
+
+# The subject layer's padding, a fraction of the picture's short side.
+_PAD = 0.3
+# Smooth warps are computed on a grid this many pixels apart and interpolated: they are smooth,
+# and this is 16 times less work than computing every pixel.
+_WARP_STEP = 4
+
+_QUEUE_FRAMES = 4
+_CRF = 20
+_AUDIO_BITRATE = "192k"
+
+
+class EncodeError(RuntimeError):
+    """ffmpeg failed, or was given no frames; the message ends with what ffmpeg said."""
+
+
+# --- frames ---------------------------------------------------------------------------------
+
+
+def render_frames(
+    picture: np.ndarray,
+    plan: MotionPlan,
+    size: tuple[int, int],
+    fps: int,
+    seconds: int,
+    layers: SubjectLayers | None,
+) -> Iterator[np.ndarray]:
+    """Yield the clip's ``fps * seconds`` frames, each (height, width, 3) uint8 RGB of ``size``.
+
+    ``picture`` is the fitted picture (``canvas.fit_picture``), any size of the frame's aspect;
+    ``layers`` its subject separation (``layers.separate_subject``), used by plans that move the
+    subject. Frames are computed one at a time, as they are asked for.
+    """
+    if fps <= 0 or seconds <= 0 or min(size) <= 0:
+        raise ValueError(f"a clip needs a size, fps and seconds, got {size}, {fps}, {seconds}")
+    count = fps * seconds
+    times = np.linspace(0.0, 1.0, count) if count > 1 else np.zeros(1)
+    stage = _Stage.build(picture, size, seconds, plan.seed)
+    if not _layered(plan):
+        return _single_layer_frames(picture, plan, stage, times)
+    return _layered_frames(picture, plan, stage, times, layers)
+
+
+def _layered(plan: MotionPlan) -> bool:
+    return any(move.kind in SUBJECT_MOVES or move.kind in ("dolly", "orbit") for move in plan.moves)
+
+
+@dataclass(frozen=True)
+class _Stage:
+    """Sizes, the rest view and the clip's length: what every move needs to become a matrix."""
+
+    frame: tuple[int, int]
+    picture: tuple[int, int]
+    rest: np.ndarray  # 3 x 3, picture pixels to frame pixels
+    seconds: int
+    seed: int
+
+    @classmethod
+    def build(cls, picture: np.ndarray, size: tuple[int, int], seconds: int, seed: int) -> _Stage:
+        height, width = picture.shape[:2]
+        scale = max(size[0] / width, size[1] / height)
+        rest = np.array(
+            [[scale, 0.0, (size[0] - scale * width) / 2], [0.0, scale, (size[1] - scale * height) / 2], [0, 0, 1]]
+        )
+        return cls(frame=size, picture=(width, height), rest=rest, seconds=seconds, seed=seed)
+
+    def frame_point(self, target: tuple[float, float] | None) -> tuple[float, float]:
+        x, y = target if target is not None else (0.5, 0.5)
+        return x * self.frame[0], y * self.frame[1]
+
+
+def _single_layer_frames(
+    picture: np.ndarray, plan: MotionPlan, stage: _Stage, times: np.ndarray
+) -> Iterator[np.ndarray]:
+    cameras = _camera_matrices(plan, times, stage, "whole")
+    matrices = _with_room(cameras @ stage.rest, stage)
+    frame = picture
+    for index, matrix in enumerate(matrices):
+        frame = frame.copy() if _held(index, matrices) else _warp(picture, matrix, stage.frame)
+        yield frame
+
+
+def _layered_frames(
+    picture: np.ndarray, plan: MotionPlan, stage: _Stage, times: np.ndarray, layers: SubjectLayers | None
+) -> Iterator[np.ndarray]:
+    layers = layers if layers is not None else _picture_as_subject(picture)
+    subject = _SubjectSource.build(layers)
+    plate_cameras = _camera_matrices(plan, times, stage, "plate")
+    plate_matrices = _with_room(plate_cameras @ stage.rest, stage)
+    # The plate's room zoom applies to the subject too, or the two would drift apart.
+    room = plate_matrices @ np.linalg.inv(plate_cameras @ stage.rest)
+    poses = _subject_poses(plan, times, stage, subject)
+    subject_matrices = room @ _camera_matrices(plan, times, stage, "subject") @ stage.rest @ poses.matrices
+    plate = _Plate(layers.plate, plate_matrices, stage.frame)
+    scratch = _Scratch(stage.frame)
+    warps = poses.warps
+    frame = picture
+    for index in range(len(times)):
+        if _held(index, plate_matrices, subject_matrices, warps.bend, warps.melt, warps.bulge):
+            frame = frame.copy()
+        else:
+            frame = plate.frame(index)
+            subject.draw_onto(frame, subject_matrices[index], poses.warp(index), scratch)
+        yield frame
+
+
+class _Plate:
+    """The background plate placed for each frame; a still plate is warped once and copied."""
+
+    def __init__(self, image: np.ndarray, matrices: np.ndarray, size: tuple[int, int]) -> None:
+        self._image = image
+        self._matrices = matrices
+        self._size = size
+        self._kept: np.ndarray | None = None
+
+    def frame(self, index: int) -> np.ndarray:
+        """A new frame holding the plate as frame ``index`` sees it."""
+        if self._kept is not None and _held(index, self._matrices):
+            return self._kept.copy()
+        frame = _warp(self._image, self._matrices[index], self._size)
+        # Keep a clean copy only when the next frame can use it.
+        still_next = index + 1 < len(self._matrices) and _held(index + 1, self._matrices)
+        self._kept = frame.copy() if still_next else None
+        return frame
+
+
+def _held(index: int, *per_frame: np.ndarray) -> bool:
+    """Whether frame ``index`` is placed exactly like the one before it (so it looks the same)."""
+    return index > 0 and all(np.array_equal(values[index], values[index - 1]) for values in per_frame)
+
+
+def _warp(image: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    # Reflection is only a safety net: the room zoom keeps every view inside the picture.
+    return cv2.warpAffine(image, matrix[:2], size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def _picture_as_subject(picture: np.ndarray) -> SubjectLayers:
+    """The whole picture as the subject, over a blurred, darkened copy of itself."""
+    height, width = picture.shape[:2]
+    edge = max(1.0, 0.004 * min(height, width))
+    ramp_x = np.clip((np.minimum(np.arange(width), width - 1 - np.arange(width))) / edge, 0.0, 1.0)
+    ramp_y = np.clip((np.minimum(np.arange(height), height - 1 - np.arange(height))) / edge, 0.0, 1.0)
+    mask = np.minimum(ramp_y[:, None], ramp_x[None, :]).astype(np.float32)
+    return SubjectLayers(
+        mask=mask,
+        subject_rgba=np.dstack([picture, np.round(mask * 255).astype(np.uint8)]),
+        plate=backdrop(picture, (width, height)),
+        bbox=(0, 0, width, height),
+        center=(0.5, 0.5),
+        area=1.0,
+    )
+
+
+# --- timing ---------------------------------------------------------------------------------
+
+
+def _progress(move: Move, times: np.ndarray) -> np.ndarray:
+    return np.clip((times - move.start) / (move.end - move.start), 0.0, 1.0)
+
+
+def _eased(move: Move, times: np.ndarray) -> np.ndarray:
+    """The move's eased level per frame: 0 before it starts, 1 after it ends (more or less between)."""
+    return ease(move.easing, _progress(move, times))
+
+
+def _cycles(move: Move, times: np.ndarray, seconds: int) -> np.ndarray:
+    """How many swings the move has made by each frame."""
+    per_clip = move.frequency if move.frequency > 0 else _DEFAULT_RATE.get(move.kind, 1.0) * seconds
+    return per_clip * np.clip(times - move.start, 0.0, move.end - move.start)
+
+
+def _envelope(move: Move, times: np.ndarray) -> np.ndarray:
+    """The strength of an oscillating move per frame, 0 outside it (see the module docstring)."""
+    progress = _progress(move, times)
+    inside = (times >= move.start) & (times <= move.end)
+    attack = _IMPACT_ATTACK if move.easing in _DECAYING else _SWING_FADE
+    fade = _smoothstep(progress / attack) * _smoothstep((1.0 - progress) / _SWING_FADE)
+    if move.easing in _DECAYING:
+        shape = (1.0 - progress) ** 2
+    elif move.easing in _BUILDING:
+        shape = progress**2
+    else:
+        shape = np.ones_like(progress)
+    return np.where(inside, fade * shape, 0.0)
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def _smooth_noise(rng: np.random.Generator, positions: np.ndarray) -> np.ndarray:
+    """Value noise in [-1, 1]: random values at whole positions, smoothly joined."""
+    knots = rng.uniform(-1.0, 1.0, int(np.max(positions, initial=0.0)) + 2)
+    whole = np.floor(positions).astype(int)
+    blend = _smoothstep(positions - whole)
+    return knots[whole] * (1.0 - blend) + knots[whole + 1] * blend
+
+
+# --- matrices -------------------------------------------------------------------------------
+
+
+def _identity(count: int) -> np.ndarray:
+    return np.tile(np.eye(3), (count, 1, 1))
+
+
+def _translate(dx: np.ndarray | float, dy: np.ndarray | float, count: int) -> np.ndarray:
+    matrices = _identity(count)
+    matrices[:, 0, 2] = dx
+    matrices[:, 1, 2] = dy
+    return matrices
+
+
+def _about(point: tuple[float, float], linear: np.ndarray) -> np.ndarray:
+    """Per-frame 2 x 2 ``linear`` maps, applied about ``point`` (which stays where it is)."""
+    count = len(linear)
+    matrices = _identity(count)
+    matrices[:, :2, :2] = linear
+    offset = np.asarray(point) - linear @ np.asarray(point)
+    matrices[:, :2, 2] = offset
+    return matrices
+
+
+def _scaling(sx: np.ndarray, sy: np.ndarray) -> np.ndarray:
+    linear = np.zeros((len(sx), 2, 2))
+    linear[:, 0, 0] = sx
+    linear[:, 1, 1] = sy
+    return linear
+
+
+def _rotation(degrees: np.ndarray) -> np.ndarray:
+    # Image rows grow downwards, so this turns counter-clockwise as seen for positive angles.
+    radians = np.radians(degrees)
+    cos, sin = np.cos(radians), np.sin(radians)
+    return np.stack([np.stack([cos, sin], -1), np.stack([-sin, cos], -1)], -2)
+
+
+def _shearing(lean: np.ndarray) -> np.ndarray:
+    """x moves right by ``lean`` per pixel *above* the anchor."""
+    linear = _scaling(np.ones_like(lean), np.ones_like(lean))
+    linear[:, 0, 1] = -lean
+    return linear
+
+
+# --- camera ---------------------------------------------------------------------------------
+
+
+def _camera_matrices(plan: MotionPlan, times: np.ndarray, stage: _Stage, role: Role) -> np.ndarray:
+    """Per-frame camera transforms of one layer, in frame pixels (applied after the rest view)."""
+    matrices = _identity(len(times))
+    for index, move in enumerate(plan.moves):
+        step = _camera_step(move, index, times, stage, role)
+        if step is not None:
+            matrices = step @ matrices
+    return matrices
+
+
+def _camera_step(move: Move, index: int, times: np.ndarray, stage: _Stage, role: Role) -> np.ndarray | None:
+    width, height = stage.frame
+    count = len(times)
+    centre = (width / 2, height / 2)
+    kind = move.kind
+    if kind in ("zoom", "dolly"):
+        power = _PLATE_DOLLY if kind == "dolly" and role == "plate" else 1.0
+        scale = max(move.amount, 1e-3) ** (_eased(move, times) * power)
+        return _about(stage.frame_point(move.target), _scaling(scale, scale))
+    if kind == "pan":
+        return _translate(-move.amount * (_eased(move, times) - 0.5) * width, 0.0, count)
+    if kind == "tilt":
+        return _translate(0.0, -move.amount * (_eased(move, times) - 0.5) * height, count)
+    if kind == "roll":
+        return _about(centre, _rotation(-move.amount * _eased(move, times)))
+    if kind == "orbit":
+        angle = np.radians(move.amount * (_eased(move, times) - 0.5))
+        return _translate(_ORBIT_SLIDE[role] * np.sin(angle) * width, 0.0, count)
+    if kind == "shake":
+        return _shake(move, index, times, stage)
+    return None
+
+
+def _shake(move: Move, index: int, times: np.ndarray, stage: _Stage) -> np.ndarray:
+    # The plan's seed and the move's place in it pick the noise: the same plan shakes the same.
+    rng = np.random.default_rng([stage.seed, index])
+    positions = 2.0 * _cycles(move, times, stage.seconds)
+    strength = move.amount * _envelope(move, times)
+    reach = strength * min(stage.frame)
+    dx, dy, turn = (_smooth_noise(rng, positions) for _ in range(3))
+    centre = (stage.frame[0] / 2, stage.frame[1] / 2)
+    return _translate(reach * dx, reach * dy, len(times)) @ _about(centre, _rotation(_SHAKE_ROLL * strength * turn))
+
+
+def _with_room(matrices: np.ndarray, stage: _Stage) -> np.ndarray:
+    """``matrices`` (picture to frame), zoomed just enough that no frame sees past the picture."""
+    zoom = _room_zoom(matrices, stage)
+    if zoom == 1.0:
+        return matrices
+    centre = (stage.frame[0] / 2, stage.frame[1] / 2)
+    room = _about(centre, _scaling(np.array([zoom]), np.array([zoom])))
+    return room @ matrices
+
+
+def _room_zoom(matrices: np.ndarray, stage: _Stage) -> float:
+    width, height = stage.frame
+    corners = np.array([[0, 0, 1], [width, 0, 1], [0, height, 1], [width, height, 1]], dtype=float).T
+    centre = np.array([width / 2, height / 2])
+    inverse = np.linalg.inv(matrices)
+
+    def fits(zoom: float) -> bool:
+        # Zooming about the frame's centre pulls every corner towards it by 1 / zoom.
+        pulled = corners.copy()
+        pulled[:2] = centre[:, None] + (corners[:2] - centre[:, None]) / zoom
+        seen = inverse @ pulled
+        tolerance = 0.5
+        return bool(
+            (seen[:, 0] >= -tolerance).all()
+            and (seen[:, 1] >= -tolerance).all()
+            and (seen[:, 0] <= stage.picture[0] + tolerance).all()
+            and (seen[:, 1] <= stage.picture[1] + tolerance).all()
+        )
+
+    if fits(1.0):
+        return 1.0
+    if not fits(_MAX_COVER_ZOOM):
+        return _MAX_COVER_ZOOM
+    low, high = 1.0, _MAX_COVER_ZOOM
+    for _ in range(30):
+        middle = (low + high) / 2
+        low, high = (low, middle) if fits(middle) else (middle, high)
+    return high
+
+
+# --- subject --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Warps:
+    """Per-frame strengths of the smooth (non-affine) subject warps, in picture pixels."""
+
+    base: tuple[float, float]
+    centre: tuple[float, float]
+    subject_size: tuple[float, float]
+    bend: np.ndarray  # the top's sideways offset, in pixels (wobble)
+    melt: np.ndarray  # share of the height that has sagged (melt)
+    bulge: np.ndarray  # magnification at the centre, minus 1 (inflate; negative pinches for deflate)
+    drips: np.ndarray  # per-column extra sag, 0 to 1, on a fixed grid across the subject
+
+    def active(self, index: int) -> bool:
+        return bool(self.bend[index] or self.melt[index] or self.bulge[index])
+
+    def inverse(self, index: int, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where in the unwarped subject each warped point ``(xs, ys)`` comes from."""
+        base_x, base_y = self.base
+        width, height = self.subject_size
+        if self.bulge[index]:
+            xs, ys = self._unbulge(self.bulge[index], xs, ys)
+        if self.melt[index]:
+            above = np.clip((base_y - ys) / height, 0.0, None)
+            spread = 1.0 + 0.6 * self.melt[index] * np.clip(1.0 - above, 0.0, 1.0) ** 2
+            xs = base_x + (xs - base_x) / spread
+            columns = np.clip((xs - (base_x - width / 2)) / width, 0.0, 1.0) * (len(self.drips) - 1)
+            drip = np.interp(columns, np.arange(len(self.drips)), self.drips)
+            sag = np.clip(1.0 - self.melt[index] * (0.7 + 0.3 * drip), 0.12, 1.0)
+            ys = base_y - (base_y - ys) / sag
+        if self.bend[index]:
+            above = np.clip((base_y - ys) / height, 0.0, None)
+            xs = xs - self.bend[index] * above**1.5
+        return xs, ys
+
+    def reach(self, index: int) -> float:
+        """How far (picture pixels) the warps may move any point of the subject outwards."""
+        bend = abs(self.bend[index])
+        spread = 0.3 * self.melt[index] * self.subject_size[0]
+        bulge = 0.1 * max(self.bulge[index], 0.0) * max(self.subject_size)
+        return float(max(bend, spread, bulge)) + 2.0
+
+    def _unbulge(self, strength: float, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        centre_x, centre_y = self.centre
+        radius = 0.6 * max(self.subject_size)
+        dx, dy = xs - centre_x, ys - centre_y
+        falloff = np.clip(1.0 - (dx * dx + dy * dy) / (radius * radius), 0.0, 1.0) ** 2
+        shrink = 1.0 / (1.0 + strength * falloff)
+        return centre_x + dx * shrink, centre_y + dy * shrink
+
+
+@dataclass(frozen=True)
+class _Poses:
+    matrices: np.ndarray  # per frame, 3 x 3, in picture pixels (applied before the rest view)
+    warps: _Warps
+
+    def warp(self, index: int) -> tuple[_Warps, int] | None:
+        return (self.warps, index) if self.warps.active(index) else None
+
+
+def _subject_poses(plan: MotionPlan, times: np.ndarray, stage: _Stage, subject: _SubjectSource) -> _Poses:
+    count = len(times)
+    matrices = _identity(count)
+    bend, melt, bulge = np.zeros(count), np.zeros(count), np.zeros(count)
+    for move in plan.moves:
+        if move.kind not in SUBJECT_MOVES:
+            continue
+        anchors = subject.anchors(move.target, stage)
+        step, extra = _subject_step(move, times, stage, anchors)
+        matrices = step @ matrices
+        bend += extra.get("bend", 0.0)
+        melt += extra.get("melt", 0.0)
+        bulge += extra.get("bulge", 0.0)
+    left, top, right, bottom = subject.bbox
+    base_anchor = subject.anchors(None, stage)
+    rng = np.random.default_rng([stage.seed, 7])
+    warps = _Warps(
+        base=base_anchor.base,
+        centre=base_anchor.centre,
+        subject_size=(float(right - left), float(bottom - top)),
+        bend=bend,
+        melt=np.clip(melt, 0.0, 1.0),
+        bulge=np.clip(bulge, -0.6, 2.0),
+        drips=_smooth_noise(rng, np.linspace(0.0, 7.0, 64)) * 0.5 + 0.5,
+    )
+    return _Poses(matrices=matrices, warps=warps)
+
+
+@dataclass(frozen=True)
+class _Anchors:
+    centre: tuple[float, float]  # picture pixels
+    base: tuple[float, float]  # the subject's feet: where squashing and leaning pivot
+    size: tuple[float, float]
+    picture_height: float
+
+
+def _subject_step(
+    move: Move, times: np.ndarray, stage: _Stage, anchors: _Anchors
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One subject move's per-frame matrices (picture pixels) and smooth-warp strengths."""
+    count = len(times)
+    kind, amount = move.kind, move.amount
+    if kind == "spin":
+        return _about(anchors.centre, _rotation(360.0 * amount * _eased(move, times))), {}
+    if kind in ("squish", "inflate", "deflate", "melt"):
+        level = amount * _eased(move, times)
+        if kind == "squish":
+            squash = np.clip(1.0 - level, 0.15, None)
+            return _about(anchors.base, _scaling(1.0 + 0.6 * level, squash)), {}
+        if kind == "inflate":
+            grow = np.clip(1.0 + level, 0.2, None)
+            return _about(anchors.centre, _scaling(grow, grow)), {"bulge": 0.6 * level}
+        if kind == "deflate":
+            shrink = np.clip(1.0 - level, 0.15, None)
+            return _about(anchors.base, _scaling(1.0 - 0.5 * level, shrink)), {"bulge": -0.4 * level}
+        return _identity(count), {"melt": level}
+    cycles = _cycles(move, times, stage.seconds)
+    envelope = _envelope(move, times)
+    swing = np.sin(2.0 * np.pi * cycles)
+    if kind == "pulse":
+        beat = (0.5 - 0.5 * np.cos(2.0 * np.pi * cycles)) ** 2
+        grow = 1.0 + amount * envelope * beat
+        return _about(anchors.centre, _scaling(grow, grow)), {}
+    if kind == "wobble":
+        stretch = 1.0 + 0.35 * amount * envelope * np.cos(2.0 * np.pi * cycles)
+        matrices = _about(anchors.base, _scaling(1.0 / np.sqrt(stretch), stretch))
+        return matrices, {"bend": amount * envelope * swing * anchors.size[1]}
+    if kind == "jiggle":
+        stretch = 1.0 + amount * envelope * swing
+        return _about(anchors.base, _scaling(1.0 - 0.6 * (stretch - 1.0), stretch)), {}
+    if kind == "sway":
+        return _about(anchors.base, _shearing(amount * envelope * swing)), {}
+    if kind == "bounce":
+        return _bounce(amount, envelope, cycles, anchors), {}
+    if kind == "float":
+        level = _eased(move, times)
+        bob = 0.5 - 0.5 * np.cos(2.0 * np.pi * cycles)
+        lift = amount * anchors.picture_height * level * (1.0 - 0.2 * bob)
+        tilt = _rotation(2.0 * level * np.sin(np.pi * cycles))
+        return _translate(0.0, -lift, count) @ _about(anchors.centre, tilt), {}
+    return _identity(count), {}
+
+
+def _bounce(amount: float, envelope: np.ndarray, cycles: np.ndarray, anchors: _Anchors) -> np.ndarray:
+    """Hops: parabolic flight, squashed on landing, stretched by speed."""
+    phase = cycles - np.floor(cycles)
+    lift = amount * anchors.picture_height * envelope * 4.0 * phase * (1.0 - phase)
+    contact = np.clip(1.0 - np.minimum(phase, 1.0 - phase) / 0.12, 0.0, 1.0)
+    speed = np.abs(1.0 - 2.0 * phase) * (1.0 - contact)
+    stretch = 1.0 + envelope * (0.08 * speed - 0.22 * contact)
+    shape = _about(anchors.base, _scaling(1.0 - 0.7 * (stretch - 1.0), stretch))
+    return _translate(0.0, -lift, len(cycles)) @ shape
+
+
+@dataclass(frozen=True)
+class _SubjectSource:
+    """The subject, premultiplied by its mask and padded, ready to be warped onto frames."""
+
+    rgba: np.ndarray  # premultiplied, padded by ``pad`` on every side
+    pad: int
+    bbox: tuple[int, int, int, int]
+    center: tuple[float, float]  # fractions of the picture
+    footprint: np.ndarray  # 3 x 4 corners (picture pixels) of where the subject may be drawn
+
+    @classmethod
+    def build(cls, layers: SubjectLayers) -> _SubjectSource:
+        height, width = layers.mask.shape
+        pad = max(2, round(_PAD * min(height, width)))
+        # Beyond the picture's border a subject cut by it (a bust) continues as its mirror image,
+        # fading out over the padding, instead of ending in a hard line when it is lifted or
+        # shrunk. Only where the subject reaches the border: the edge pixels' alpha (replicated)
+        # keeps a head near the top from being mirrored above itself.
+        # All in uint8: at 4K the padded layer has 18 million pixels.
+        padded = cv2.copyMakeBorder(layers.subject_rgba, pad, pad, pad, pad, cv2.BORDER_REFLECT)
+        alpha = np.ascontiguousarray(layers.subject_rgba[..., 3])
+        edge_alpha = cv2.copyMakeBorder(alpha, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        fade = np.minimum(_fade(height, pad)[:, None], _fade(width, pad)[None, :])
+        alpha = cv2.multiply(cv2.min(cv2.extractChannel(padded, 3), edge_alpha), fade, scale=1.0 / 255.0)
+        colour = cv2.multiply(
+            cv2.cvtColor(padded, cv2.COLOR_RGBA2RGB), cv2.cvtColor(alpha, cv2.COLOR_GRAY2RGB), scale=1.0 / 255.0
+        )
+        return cls(
+            rgba=np.dstack([colour, alpha]),
+            pad=pad,
+            bbox=layers.bbox,
+            center=layers.center,
+            footprint=_footprint(layers.bbox, width, height, pad),
+        )
+
+    def anchors(self, target: tuple[float, float] | None, stage: _Stage) -> _Anchors:
+        left, top, right, bottom = self.bbox
+        width, height = stage.picture
+        centre = target if target is not None else self.center
+        centre_px = (centre[0] * width, centre[1] * height)
+        return _Anchors(
+            centre=centre_px,
+            base=(centre_px[0], float(bottom)),
+            size=(float(right - left), float(bottom - top)),
+            picture_height=float(height),
+        )
+
+    def draw_onto(
+        self, frame: np.ndarray, matrix: np.ndarray, warp: tuple[_Warps, int] | None, scratch: _Scratch
+    ) -> None:
+        """Composite the subject, placed by ``matrix`` (picture to frame) and warped, over ``frame``."""
+        roi = self._region(frame.shape, matrix, warp)
+        if roi is None:
+            return
+        x0, y0, x1, y1 = roi
+        size = (x1 - x0, y1 - y0)
+        layer = scratch.layer[: size[1], : size[0]]
+        if warp is None:
+            # From padded-source pixels to the region's pixels.
+            placed = _translate(-x0, -y0, 1)[0] @ matrix @ _translate(-self.pad, -self.pad, 1)[0]
+            cv2.warpAffine(
+                self.rgba, placed[:2], size, dst=layer, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+            )
+        else:
+            map_x, map_y = self._warp_maps(matrix, roi, warp)
+            cv2.remap(self.rgba, map_x, map_y, cv2.INTER_LINEAR, dst=layer, borderMode=cv2.BORDER_CONSTANT)
+        scratch.composite(frame[y0:y1, x0:x1], layer)
+
+    def _region(
+        self, shape: tuple[int, ...], matrix: np.ndarray, warp: tuple[_Warps, int] | None
+    ) -> tuple[int, int, int, int] | None:
+        """The frame rectangle the subject may cover, or None when it is out of the frame."""
+        corners = (matrix @ self.footprint)[:2]
+        low, high = corners.min(axis=1), corners.max(axis=1)
+        if warp is not None:
+            warps, index = warp
+            room = warps.reach(index) * math.sqrt(abs(np.linalg.det(matrix[:2, :2])))
+            low, high = low - room, high + room
+        x0, y0 = max(0, math.floor(low[0])), max(0, math.floor(low[1]))
+        x1, y1 = min(shape[1], math.ceil(high[0]) + 1), min(shape[0], math.ceil(high[1]) + 1)
+        return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+    def _warp_maps(
+        self, matrix: np.ndarray, roi: tuple[int, int, int, int], warp: tuple[_Warps, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        x0, y0, x1, y1 = roi
+        warps, index = warp
+        # A coarse grid, one point per _WARP_STEP x _WARP_STEP cell, at the cell's centre: where
+        # cv2.resize puts a source pixel when it enlarges by _WARP_STEP, so resizing the coarse
+        # maps interpolates them exactly onto every pixel.
+        columns = math.ceil((x1 - x0) / _WARP_STEP)
+        rows = math.ceil((y1 - y0) / _WARP_STEP)
+        offset = (_WARP_STEP - 1) / 2
+        grid_x, grid_y = np.meshgrid(
+            x0 + offset + _WARP_STEP * np.arange(columns), y0 + offset + _WARP_STEP * np.arange(rows)
+        )
+        inverse = np.linalg.inv(matrix)
+        picture_x = inverse[0, 0] * grid_x + inverse[0, 1] * grid_y + inverse[0, 2]
+        picture_y = inverse[1, 0] * grid_x + inverse[1, 1] * grid_y + inverse[1, 2]
+        source_x, source_y = warps.inverse(index, picture_x, picture_y)
+        full = (columns * _WARP_STEP, rows * _WARP_STEP)
+        map_x = cv2.resize((source_x + self.pad).astype(np.float32), full, interpolation=cv2.INTER_LINEAR)
+        map_y = cv2.resize((source_y + self.pad).astype(np.float32), full, interpolation=cv2.INTER_LINEAR)
+        return map_x[: y1 - y0, : x1 - x0], map_y[: y1 - y0, : x1 - x0]
+
+
+def _fade(length: int, pad: int) -> np.ndarray:
+    """255 inside ``length``, falling smoothly to 0 across ``pad`` on either side (uint8)."""
+    positions = np.arange(length + 2 * pad, dtype=np.float32)
+    outside = np.maximum(pad - positions, positions - (pad + length - 1))
+    return np.round(255.0 * _smoothstep(1.0 - np.clip(outside, 0.0, None) / pad)).astype(np.uint8)
+
+
+def _footprint(bbox: tuple[int, int, int, int], width: int, height: int, pad: int) -> np.ndarray:
+    """The subject's box grown by a little feathering, and by the padding where it meets the border."""
+    left, top, right, bottom = bbox
+    grow = 0.02 * max(width, height)
+    x0 = left - (pad if left <= 0 else grow)
+    y0 = top - (pad if top <= 0 else grow)
+    x1 = right + (pad if right >= width else grow)
+    y1 = bottom + (pad if bottom >= height else grow)
+    return np.array([[x0, x1, x0, x1], [y0, y0, y1, y1], [1.0, 1.0, 1.0, 1.0]])
+
+
+class _Scratch:
+    """Frame-sized working buffers for compositing, reused from frame to frame.
+
+    Fresh multi-megabyte arrays every frame cost page faults; these are written in place.
+    """
+
+    def __init__(self, size: tuple[int, int]) -> None:
+        width, height = size
+        self.layer = np.empty((height, width, 4), np.uint8)
+        self._clear = np.empty((height, width), np.uint8)
+        self._clear_rgb = np.empty((height, width, 3), np.uint8)
+        self._colour = np.empty((height, width, 3), np.uint8)
+
+    def composite(self, region: np.ndarray, layer: np.ndarray) -> None:
+        """``region`` (a view into the frame) = the premultiplied ``layer`` over it, in place."""
+        height, width = region.shape[:2]
+        clear = cv2.extractChannel(layer, 3, dst=self._clear[:height, :width])
+        cv2.bitwise_not(clear, dst=clear)
+        clear_rgb = cv2.cvtColor(clear, cv2.COLOR_GRAY2RGB, dst=self._clear_rgb[:height, :width])
+        cv2.multiply(region, clear_rgb, dst=region, scale=1.0 / 255.0)
+        colour = cv2.cvtColor(layer, cv2.COLOR_RGBA2RGB, dst=self._colour[:height, :width])
+        cv2.add(region, colour, dst=region)
+
+
+# --- encoding -------------------------------------------------------------------------------
+
+
+def encode(
+    frames: Iterable[np.ndarray],
+    size: tuple[int, int],
+    fps: int,
+    out_path: Path,
+    audio_path: Path | None = None,
+    on_frame: Callable[[int], None] | None = None,
+) -> None:
+    """Encode ``frames`` (uint8 RGB of ``size``) as an H.264 MP4 at ``out_path``, every frame kept.
+
+    With ``audio_path``, its first audio stream is encoded as AAC, cut (or padded with silence)
+    to exactly the video's length. ``on_frame(n)`` is called after the n-th frame was handed to
+    the encoder; an exception from it (a cancellation) stops ffmpeg and removes the partial file.
+    Raises :class:`EncodeError` when ffmpeg fails.
+    """
+    width, height = size
+    if width % 2 or height % 2:
+        raise ValueError(f"H.264 in yuv420p needs even sides, got {width}x{height}")
+    out_path = Path(out_path)
+    if audio_path is None:
+        _encode_video(frames, size, fps, out_path, on_frame)
+        return
+    # The video's length is known only once the last frame is in, and ffmpeg's -shortest cuts
+    # audio a few hundred milliseconds late; so the audio joins in a second, copying pass.
+    silent = out_path.with_name(f".{out_path.stem}.video{out_path.suffix}")
+    try:
+        count = _encode_video(frames, size, fps, silent, on_frame)
+        _run_ffmpeg(_mux_command(silent, Path(audio_path), count / fps, out_path), out_path)
+    finally:
+        silent.unlink(missing_ok=True)
+
+
+def _encode_video(
+    frames: Iterable[np.ndarray],
+    size: tuple[int, int],
+    fps: int,
+    out_path: Path,
+    on_frame: Callable[[int], None] | None,
+) -> int:
+    width, height = size
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            _video_command(size, fps, out_path), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log
+        )
+        assert process.stdin is not None
+        writer = _PipeWriter(process.stdin)
+        try:
+            count = _feed(frames, (height, width, 3), writer, on_frame)
+            writer.close()
+            code = process.wait()
+        except BaseException:
+            process.kill()
+            writer.close()
+            process.wait()
+            out_path.unlink(missing_ok=True)
+            raise
+        if code != 0 or writer.error is not None or count == 0:
+            out_path.unlink(missing_ok=True)
+            reason = "no frames to encode" if count == 0 else f"ffmpeg exited with {code}"
+            raise EncodeError(_with_log(reason, log))
+    return count
+
+
+def _run_ffmpeg(command: list[str], out_path: Path) -> None:
+    with tempfile.TemporaryFile() as log:
+        code = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log).returncode
+        if code != 0:
+            out_path.unlink(missing_ok=True)
+            raise EncodeError(_with_log(f"ffmpeg exited with {code}", log))
+
+
+def _with_log(reason: str, log: IO[bytes]) -> str:
+    log.seek(0)
+    said = log.read().decode("utf-8", "replace").strip()[-2000:]
+    return f"{reason}: {said}" if said else reason
+
+
+def _feed(
+    frames: Iterable[np.ndarray],
+    shape: tuple[int, int, int],
+    writer: _PipeWriter,
+    on_frame: Callable[[int], None] | None,
+) -> int:
+    count = 0
+    for frame in frames:
+        if frame.shape != shape or frame.dtype != np.uint8:
+            raise ValueError(f"frame {count} is {frame.shape} {frame.dtype}, expected {shape} uint8")
+        if not writer.put(frame):
+            break
+        count += 1
+        if on_frame is not None:
+            on_frame(count)
+    return count
+
+
+def _video_command(size: tuple[int, int], fps: int, out_path: Path) -> list[str]:
+    width, height = size
+    return [
+        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "rawvideo", "-pix_fmt", "rgb24", "-video_size", f"{width}x{height}", "-framerate", str(fps),
+        "-i", "pipe:0",
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", str(_CRF), "-pix_fmt", "yuv420p",
+        "-movflags", "+faststart", str(out_path),
+    ]  # fmt: skip
+
+
+def _mux_command(video: Path, audio: Path, seconds: float, out_path: Path) -> list[str]:
+    # Silence pads short audio; -t cuts long audio (and ends exactly at the video's last frame).
+    return [
+        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+        "-i", str(video), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
+        "-c:v", "copy", "-c:a", "aac", "-b:a", _AUDIO_BITRATE, "-af", "apad", "-t", f"{seconds:.6f}",
+        "-movflags", "+faststart", str(out_path),
+    ]  # fmt: skip
+
+
+class _PipeWriter:
+    """Writes frames into ffmpeg's stdin from a thread, a few frames behind the renderer."""
+
+    def __init__(self, pipe: IO[bytes]) -> None:
+        self.error: OSError | None = None
+        self._pipe = pipe
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=_QUEUE_FRAMES)
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="ffmpeg-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, frame: np.ndarray) -> bool:
+        """Queue ``frame``; False once ffmpeg stopped reading (its error says why)."""
+        if self.error is not None:
+            return False
+        self._queue.put(np.ascontiguousarray(frame))
+        return True
+
+    def close(self) -> None:
+        """Let the queued frames through, then close the pipe (ffmpeg finishes the file)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while (frame := self._queue.get()) is not None:
+            # After a failed write keep draining, so the renderer is never stuck on a full queue.
+            if self.error is None:
+                try:
+                    self._pipe.write(memoryview(frame).cast("B"))
+                except OSError as exc:
+                    self.error = exc
+        try:
+            self._pipe.close()
+        except OSError as exc:
+            self.error = self.error or exc
