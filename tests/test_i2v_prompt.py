@@ -705,3 +705,20 @@ def test_any_mix_of_words_gives_a_safe_deterministic_plan(
     assert result.source in ("prompt", "default")
     assert all(move.kind in CAMERA_MOVES or move.kind in SUBJECT_MOVES for move in result.moves)
     assert result == plan_from_prompt(prompt[:MAX_PROMPT_CHARS], negative, extend, scene, seed, seconds)
+
+
+def test_variations_stay_the_same_motion_but_differ() -> None:
+    from reelsmith.pipelines.image2video.plan import vary
+
+    scene = Scene(width=1280, height=720)
+    plan = plan_from_prompt("slow zoom in then pan left", "", False, scene, 0, 5)
+    one, two = vary(plan, 1), vary(plan, 2)
+    assert [m.kind for m in one.moves] == [m.kind for m in plan.moves] == [m.kind for m in two.moves]
+    assert one.moves != two.moves and vary(plan, 1) == one
+    for original, varied in zip(plan.moves, one.moves, strict=True):
+        assert 0 <= varied.start < varied.end <= 1
+        assert (
+            (varied.amount - 1) * (original.amount - 1) > 0
+            if original.kind == "zoom"
+            else varied.amount * original.amount > 0
+        )

@@ -118,3 +118,26 @@ def test_catalogs_describe_the_engine_and_previews_render(pro: Team) -> None:
     [model] = pro.client.get("/api/open/v4/aigModel/list?types[]=1501", headers=pro.headers).json()["data"]
     assert model["value"] == "reelsmith-motion-v1" and model["durationList"] == [5, 10]
     assert [r["unit_credit"] for r in model["resolutionList"]] == [20, 25, 30]
+
+
+def test_batch_count_gives_distinct_variations(
+    runtime: Runtime, client: TestClient, pro: Team, media_url: str, tmp_path: Path
+) -> None:
+    body = {
+        "image_url": f"{media_url}/coffee.jpg",
+        "prompt": "",
+        "effect_code": "pan_right",
+        "resolution": "720p",
+        "video_length": 5,
+        "audio_type": 3,
+        "count": 2,
+    }
+    created = pro.post(CREATE + "/batch", body)["data"]["successList"]
+    run_pending(runtime)
+    results = pro.post(RESULTS, {"_ids": ",".join(t["_id"] for t in created)})["data"]["result"]
+    assert [r["status"] for r in results] == [3, 3]
+    first, second = (r["motion_plan"] for r in results)
+    assert first["moves"][0]["kind"] == second["moves"][0]["kind"] == "pan"
+    assert first["moves"] != second["moves"]
+    frames = [_frames(_download(client, r["video_url"], tmp_path / f"{i}.mp4"))[75] for i, r in enumerate(results)]
+    assert np.abs(frames[0].astype(int) - frames[1].astype(int)).mean() > 1

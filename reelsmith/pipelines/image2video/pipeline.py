@@ -33,7 +33,7 @@ from reelsmith.pipelines.image2video.audio import (
 from reelsmith.pipelines.image2video.canvas import fit_picture, output_size
 from reelsmith.pipelines.image2video.effects import EFFECTS, effect_by_code
 from reelsmith.pipelines.image2video.layers import SubjectLayers, build_scene, find_faces, separate_subject
-from reelsmith.pipelines.image2video.plan import MotionPlan, Scene
+from reelsmith.pipelines.image2video.plan import MotionPlan, Scene, vary
 from reelsmith.pipelines.image2video.prompt import plan_from_prompt
 from reelsmith.pipelines.image2video.render import encode, render_frames
 from reelsmith.settings import Settings
@@ -108,15 +108,18 @@ class Image2VideoPipeline:
             effect = effect_by_code(params["effect_code"])
             if effect is None:
                 raise PipelineError(f"the effect {params['effect_code']!r} is no longer installed")
-            return effect.plan(scene, seed, seconds)
-        return plan_from_prompt(
-            params.get("prompt", ""),
-            params.get("negative_prompt", ""),
-            bool(params.get("extend_prompt")),
-            scene,
-            seed,
-            seconds,
-        )
+            plan = effect.plan(scene, seed, seconds)
+        else:
+            plan = plan_from_prompt(
+                params.get("prompt", ""),
+                params.get("negative_prompt", ""),
+                bool(params.get("extend_prompt")),
+                scene,
+                seed,
+                seconds,
+            )
+        # A batch asks for `count` distinct videos: each gets its own variation of the plan.
+        return vary(plan, seed) if int(params.get("batch_count", 1)) > 1 else plan
 
     def _sound(self, job: Job, plan: MotionPlan, seconds: int) -> Path | None:
         audio_type = int(job.params["audio_type"])

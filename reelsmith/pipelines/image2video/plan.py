@@ -11,7 +11,8 @@ the frame (0,0 top-left, 1,1 bottom-right).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import random
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 # Camera moves transform the whole picture (with 2.5D parallax when a subject layer exists).
@@ -139,3 +140,25 @@ class Scene:
     @property
     def main_face(self) -> Face | None:
         return max(self.faces, key=lambda face: face.width * face.height, default=None)
+
+
+def vary(plan: MotionPlan, seed: int) -> MotionPlan:
+    """One of several variations of ``plan`` (batch requests with ``count`` > 1): each move's
+    strength, timing and target are nudged by the seed (strength +-15%, timing +-5% of the
+    clip, target +-3% of the frame), so the videos differ while each stays the motion asked for."""
+    rng = random.Random(seed)
+    moves = []
+    for move in plan.moves:
+        factor = rng.uniform(0.85, 1.15)
+        amount = 1 + (move.amount - 1) * factor if move.kind in ("zoom", "dolly") else move.amount * factor
+        shift = rng.uniform(-0.05, 0.05)
+        start = min(max(move.start + shift, 0.0), move.end - 0.05)
+        end = max(min(move.end + shift, 1.0), start + 0.05)
+        target = move.target
+        if target is not None:
+            target = (
+                min(max(target[0] + rng.uniform(-0.03, 0.03), 0.0), 1.0),
+                min(max(target[1] + rng.uniform(-0.03, 0.03), 0.0), 1.0),
+            )
+        moves.append(replace(move, amount=amount, start=max(start, 0.0), end=min(end, 1.0), target=target))
+    return replace(plan, moves=tuple(moves), seed=seed, notes=(*plan.notes, f"variation {seed}"))
