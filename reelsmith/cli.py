@@ -6,6 +6,7 @@ import json
 import logging
 import signal
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -27,6 +28,8 @@ webhooks_app = typer.Typer(help="Webhook deliveries: send them, list them, check
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(webhooks_app, name="webhooks")
+effects_app = typer.Typer(help="Image to Video effects: list them, see them.", no_args_is_help=True)
+app.add_typer(effects_app, name="effects")
 console = Console()
 
 HostOpt = Annotated[str, typer.Option(help="Address to listen on.")]
@@ -298,6 +301,34 @@ def webhooks_verify(
         raise typer.Exit(1) from exc
     console.print("[green]signature ok[/]", style="bold")
     typer.echo(json.dumps(payload, indent=2))
+
+
+@effects_app.command("list")
+def effects_list(as_json: JsonOpt = False) -> None:
+    """Every effect: code, name, category."""
+    from reelsmith.pipelines.image2video.effects import EFFECTS
+
+    rows = [
+        {"effect_code": e.code, "name": e.name, "category": e.category, "description": e.description} for e in EFFECTS
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    table = Table("effect_code", "name", "category", "description")
+    for row in rows:
+        table.add_row(*row.values())
+    console.print(table)
+
+
+@effects_app.command("contact-sheet")
+def effects_contact_sheet(
+    out: Annotated[Path, typer.Argument(help="The PNG to write.")],
+    picture: Annotated[Path | None, typer.Option(help="A picture to use instead of the bundled sample.")] = None,
+) -> None:
+    """A PNG grid with a row of frames for every effect."""
+    from reelsmith.pipelines.image2video.contact_sheet import make_contact_sheet
+
+    console.print(f"wrote {make_contact_sheet(out, picture)}")
 
 
 if __name__ == "__main__":

@@ -46,3 +46,14 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
     out = reelsmith(tmp_path, "--help").stdout
     for command in ("serve", "api", "worker", "accounts", "tasks", "sweep"):
         assert command in out
+
+
+def test_effects_list_and_contact_sheet(tmp_path: Path) -> None:
+    from PIL import Image
+
+    effects = json.loads(reelsmith(tmp_path, "effects", "list", "--json").stdout)
+    assert len(effects) >= 16 and {"squish", "zoom_in", "orbit"} <= {e["effect_code"] for e in effects}
+    done = reelsmith(tmp_path, "effects", "contact-sheet", str(tmp_path / "sheet.png"))
+    assert done.returncode == 0, done.stderr
+    with Image.open(tmp_path / "sheet.png") as sheet:
+        assert sheet.height == 192 * len(effects) and sheet.width > 192 * 6
