@@ -64,21 +64,25 @@ def enqueue_delivery(session: Session, task: Task, status: int, signer: UrlSigne
     if not task.webhook_url:
         return
     base_url = public_url or task.params.get("base_url", "")
+    payload = webhook_payload(task, status, signer, base_url)
+    session.add(pending_delivery(task.id, task.account_id, task.webhook_url, status, payload))
+
+
+def pending_delivery(task_id: str, account_id: int, url: str, event: int, payload: dict[str, Any]) -> Delivery:
+    """A new outbox row, due now."""
     now = now_ms()
-    session.add(
-        Delivery(
-            task_id=task.id,
-            account_id=task.account_id,
-            url=task.webhook_url,
-            event=status,
-            payload=webhook_payload(task, status, signer, base_url),
-            state="pending",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-            updated_at=now,
-            history=[],
-        )
+    return Delivery(
+        task_id=task_id,
+        account_id=account_id,
+        url=url,
+        event=event,
+        payload=payload,
+        state="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+        history=[],
     )
 
 
@@ -161,23 +165,10 @@ class DeliveryService:
 
     def redeliver(self, caller: Caller, delivery_id: int) -> Delivery:
         """A new delivery of the same payload, due now; the old one keeps its history."""
-        now = now_ms()
         with self.db.write() as session:
             old = session.get(Delivery, delivery_id)
             if old is None or old.account_id != caller.account_id:
                 raise ApiError(Code.NOT_FOUND, f"the delivery {delivery_id} does not exist")
-            fresh = Delivery(
-                task_id=old.task_id,
-                account_id=old.account_id,
-                url=old.url,
-                event=old.event,
-                payload=old.payload,
-                state="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-                updated_at=now,
-                history=[],
-            )
+            fresh = pending_delivery(old.task_id, old.account_id, old.url, old.event, old.payload)
             session.add(fresh)
         return fresh
