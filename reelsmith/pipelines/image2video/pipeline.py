@@ -3,8 +3,9 @@
 Stages, top to bottom:
   1. look   - load the picture, fit it to the output frame, find faces and the subject;
   2. plan   - the effect's motion plan, or the prompt's;
-  3. sound  - a soundtrack designed for the plan, the user's audio prepared, or none;
-  4. render - frames rendered from the plan and streamed into the encoder.
+  3. render - frames rendered from the plan and streamed into the encoder, while
+  4. sound  - a soundtrack is designed for the plan (or the user's audio prepared), then put
+              on the video.
 
 A task made by updateVideoAudio (``only_add_audio``) skips all that and puts new sound on the
 finished video it was given.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,7 @@ from reelsmith.settings import Settings
 
 MODEL_NAME = "reelsmith-motion-v1"
 SAMPLE_RATE = 44100
-STAGES = [Stage("look", 1), Stage("plan", 0.2), Stage("sound", 1), Stage("render", 8)]
+STAGES = [Stage("look", 1), Stage("plan", 0.2), Stage("render", 8), Stage("sound", 0.5)]
 PRICES = {"720p": 20, "1080p": 25, "4k": 30}
 SHORT_SIDE = {"720p": 720, "1080p": 1080, "4k": 2160}
 
@@ -83,19 +85,25 @@ class Image2VideoPipeline:
         plan = self._plan(params, scene)
         progress.update("plan", 1.0)
 
-        audio = self._sound(job, plan, seconds)
-        progress.update("sound", 1.0)
-
-        output = job.work_dir / "video.mp4"
         total = fps * seconds
-        encode(
-            render_frames(framed, plan, size, fps, seconds, layers if plan.uses_subject else None),
-            size,
-            fps,
-            output,
-            audio,
-            on_frame=lambda done: progress.update("render", done / total),
-        )
+        silent = job.work_dir / "frames.mp4"
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # The sound is only needed at the end: it is made while the frames render.
+            sound = pool.submit(self._sound, job, plan, seconds)
+            encode(
+                render_frames(framed, plan, size, fps, seconds, layers if plan.uses_subject else None),
+                size,
+                fps,
+                silent,
+                on_frame=lambda done: progress.update("render", done / total),
+            )
+            audio = sound.result()
+        output = job.work_dir / "video.mp4"
+        if audio is None:
+            silent.rename(output)
+        else:
+            _put_audio(silent, audio, output)
+        progress.update("sound", 1.0)
         return PipelineResult(
             files={"video": output},
             fields={"video_duration": probe(output).duration, "motion_plan": plan.to_json()},
@@ -149,10 +157,7 @@ class Image2VideoPipeline:
             except AudioError as exc:
                 raise PipelineError(f"audio_url could not be used: {exc}") from exc
         output = job.work_dir / "video.mp4"
-        try:
-            replace_audio(video, audio, output)
-        except AudioError as exc:
-            raise PipelineError(f"the new audio could not be put on the video: {exc}") from exc
+        _put_audio(video, audio, output)
         return PipelineResult(files={"video": output}, fields={"video_duration": probe(output).duration})
 
 
@@ -165,6 +170,13 @@ def look_at(picture: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, Sub
     faces = find_faces(framed)
     layers = separate_subject(framed, faces)
     return framed, layers, build_scene(framed, layers, faces)
+
+
+def _put_audio(video: Path, audio: Path, output: Path) -> None:
+    try:
+        replace_audio(video, audio, output)
+    except AudioError as exc:
+        raise PipelineError(f"the sound could not be put on the video: {exc}") from exc
 
 
 def _still_plan() -> MotionPlan:
