@@ -141,3 +141,26 @@ def test_batch_count_gives_distinct_variations(
     assert first["moves"] != second["moves"]
     frames = [_frames(_download(client, r["video_url"], tmp_path / f"{i}.mp4"))[75] for i, r in enumerate(results)]
     assert np.abs(frames[0].astype(int) - frames[1].astype(int)).mean() > 1
+
+
+def test_last_frame_makes_a_transition(
+    runtime: Runtime, client: TestClient, pro: Team, media_url: str, tmp_path: Path
+) -> None:
+    body = {
+        "image_url": f"{media_url}/coffee.jpg",
+        "last_image_url": f"{media_url}/astronaut.png",
+        "prompt": "anything",
+        "resolution": "720p",
+        "video_length": 5,
+        "audio_type": 3,
+    }
+    [created] = pro.post(CREATE + "/batch", body)["data"]["successList"]
+    run_pending(runtime)
+    [result] = pro.post(RESULTS, {"_ids": created["_id"]})["data"]["result"]
+    assert result["status"] == 3, result
+    assert result["motion_plan"]["source"] == "transition"
+    frames = _frames(_download(client, result["video_url"], tmp_path / "transition.mp4"))
+    assert len(frames) == 150
+    first, middle, last = (frames[i].astype(int) for i in (0, 75, 149))
+    assert np.abs(first - frames[10].astype(int)).mean() < 2  # held at the start
+    assert np.abs(first - last).mean() > 20 and np.abs(middle - first).mean() > 5 and np.abs(middle - last).mean() > 5

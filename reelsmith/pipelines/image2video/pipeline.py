@@ -38,6 +38,7 @@ from reelsmith.pipelines.image2video.layers import SubjectLayers, build_scene, f
 from reelsmith.pipelines.image2video.plan import MotionPlan, Scene, vary
 from reelsmith.pipelines.image2video.prompt import plan_from_prompt
 from reelsmith.pipelines.image2video.render import encode, render_frames
+from reelsmith.pipelines.image2video.transition import has_face_pair, transition_frames
 from reelsmith.settings import Settings
 
 MODEL_NAME = "reelsmith-motion-v1"
@@ -82,7 +83,14 @@ class Image2VideoPipeline:
         framed, layers, scene = look_at(picture, size)
         progress.update("look", 1.0)
 
-        plan = self._plan(params, scene)
+        last = job.inputs.get("last_image")
+        if last is not None:
+            ending, _, _ = look_at(load_picture(last), size)
+            plan = _transition_plan(framed, ending, int(params.get("seed", 0)))
+            frames = transition_frames(framed, ending, size, fps, seconds, int(params.get("seed", 0)))
+        else:
+            plan = self._plan(params, scene)
+            frames = render_frames(framed, plan, size, fps, seconds, layers if plan.uses_subject else None)
         progress.update("plan", 1.0)
 
         total = fps * seconds
@@ -91,7 +99,7 @@ class Image2VideoPipeline:
             # The sound is only needed at the end: it is made while the frames render.
             sound = pool.submit(self._sound, job, plan, seconds)
             encode(
-                render_frames(framed, plan, size, fps, seconds, layers if plan.uses_subject else None),
+                frames,
                 size,
                 fps,
                 silent,
@@ -172,6 +180,16 @@ def look_at(picture: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, Sub
     return framed, layers, build_scene(framed, layers, faces)
 
 
+def _transition_plan(first: np.ndarray, last: np.ndarray, seed: int) -> MotionPlan:
+    """What a clip to a last frame does, for the task record and the sound designer."""
+    if has_face_pair(first, last):
+        description = "A morph from the first picture's face to the last one's, matched point by point."
+    else:
+        description = "A cross-dissolve from the first picture to the last, with a gentle push-in."
+    notes = ("with last_image_url the clip is a transition; the prompt and effect do not apply",)
+    return MotionPlan(moves=(), source="transition", description=description, seed=seed, notes=notes)
+
+
 def _put_audio(video: Path, audio: Path, output: Path) -> None:
     try:
         replace_audio(video, audio, output)
@@ -209,7 +227,7 @@ def model_entry() -> dict[str, Any]:
         ],
         "durationList": [5, 10],
         "maxCount": 10,
-        "supportedLastFrame": False,
+        "supportedLastFrame": True,
         "isPro": False,
     }
 
