@@ -67,5 +67,5 @@ async def create_character_swap(
             price=character_swap_price(seconds, order.resolution),
             webhook_url=webhook_url,
         )
-        [task] = await asyncio.to_thread(runtime.tasks.create, caller, [new_task], base_url)
+        [task] = await asyncio.to_thread(runtime.tasks.create, caller, [new_task], base_url, created)
     return task

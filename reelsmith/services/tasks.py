@@ -68,11 +68,14 @@ class TaskService:
         self.db = db
         self.storage = storage
 
-    def create(self, caller: Caller, new_tasks: list[NewTask], base_url: str = "") -> list[TaskRecord]:
+    def create(
+        self, caller: Caller, new_tasks: list[NewTask], base_url: str = "", created: int | None = None
+    ) -> list[TaskRecord]:
         """Charge the total and insert every task in one transaction: all or nothing.
-        ``base_url`` is where the client reached us: webhooks link results from there."""
+        ``base_url`` is where the client reached us: webhooks link results from there.
+        ``created`` is the creation time when the caller already used it (in a file name)."""
         total = sum(item.price for item in new_tasks)
-        created = now_ms()
+        created = created or now_ms()
         tasks = [
             Task(
                 id=new_object_id(),

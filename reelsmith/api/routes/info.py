@@ -5,11 +5,11 @@ middleware. Both answer through :func:`info_body`, so they cannot drift apart.""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import unquote_plus
 
+import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
@@ -48,7 +48,8 @@ async def info_by_model_id(
 
 class InfoEndpoint:
     """The same answer as :func:`info_by_model_id`, as a bare ASGI app: headers and query are
-    read straight from the scope and the JSON is sent as bytes."""
+    read straight from the scope, and the JSON is encoded by orjson (a third of the cost of the
+    standard library's encoder) and sent as bytes."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -63,7 +64,7 @@ class InfoEndpoint:
             body = info_body(self.runtime, caller, video_model_id, lambda: str(Request(scope).base_url))
         except ApiError as exc:
             body = {"code": int(exc.code), "msg": exc.msg}
-        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        payload = orjson.dumps(body)
         await send(
             {
                 "type": "http.response.start",
