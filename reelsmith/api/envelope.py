@@ -36,13 +36,19 @@ _RULES = {
 }
 
 
-def ok(data: Any = None, **siblings: Any) -> JSONResponse:
-    """A success; ``siblings`` are top-level keys beside ``data`` (``all_results``, ``token``)."""
+def success_body(data: Any = None, **siblings: Any) -> dict[str, Any]:
+    """A success envelope; ``siblings`` are top-level keys beside ``data`` (``all_results``,
+    ``token``)."""
     body: dict[str, Any] = {"code": int(Code.OK), "msg": "OK"}
     if data is not None:
         body["data"] = data
     body.update(siblings)
-    return JSONResponse(body)
+    return body
+
+
+def ok(data: Any = None, **siblings: Any) -> JSONResponse:
+    """A success, as a response (see :func:`success_body`)."""
+    return JSONResponse(success_body(data, **siblings))
 
 
 def fail(code: Code, msg: str) -> JSONResponse:

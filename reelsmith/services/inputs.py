@@ -41,9 +41,7 @@ class InputBatch:
             self.runtime.storage.delete(stored.key)
         self.stored.clear()
 
-    async def _fetch(
-        self, name: str, url: str, field: str, kind: Literal["image", "video", "audio", "caption"]
-    ) -> Path:
+    async def _fetch(self, url: str, field: str, kind: Literal["image", "video", "audio", "caption"]) -> Path:
         settings = self.runtime.settings
         fetched = await fetch_input(
             url,
@@ -63,7 +61,7 @@ class InputBatch:
 
     async def image(self, name: str, url: str, field: str) -> Path:
         """A PNG or JPEG that decodes."""
-        path = await self._fetch(name, url, field, "image")
+        path = await self._fetch(url, field, "image")
         await asyncio.to_thread(check_image, path, field=field)
         return await self._keep(name, path)
 
@@ -71,14 +69,14 @@ class InputBatch:
         self, name: str, url: str, field: str, *, max_seconds: float | None, max_fps: float | None, require_audio: bool
     ) -> tuple[Path, MediaInfo]:
         """An MP4 whose streams pass the product's limits (codes 1203, 1204, 1209, 1210)."""
-        path = await self._fetch(name, url, field, "video")
+        path = await self._fetch(url, field, "video")
         info = await asyncio.to_thread(
             check_video, path, field=field, max_seconds=max_seconds, max_fps=max_fps, require_audio=require_audio
         )
         return await self._keep(name, path), info
 
     async def audio(self, name: str, url: str, field: str) -> tuple[Path, MediaInfo]:
-        path = await self._fetch(name, url, field, "audio")
+        path = await self._fetch(url, field, "audio")
         try:
             info = await asyncio.to_thread(probe, path)
         except Exception as exc:
@@ -88,7 +86,7 @@ class InputBatch:
         return await self._keep(name, path), info
 
     async def caption(self, name: str, url: str, field: str) -> Path:
-        path = await self._fetch(name, url, field, "caption")
+        path = await self._fetch(url, field, "caption")
         return await self._keep(name, path)
 
     async def duplicate(self, files: dict[str, StoredFile]) -> dict[str, StoredFile]:

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from reelsmith.api.auth import CallerDep, RuntimeDep
+from reelsmith.api.envelope import success_body
 from reelsmith.api.presenters import Presenter
 from reelsmith.errors import ApiError, Code
 from reelsmith.runtime import Runtime
@@ -33,7 +34,7 @@ def info_body(
         raise ApiError(Code.PARAMETER, "video_model_id is required")
     task = runtime.tasks.get(caller, video_model_id)
     presenter = Presenter(runtime.signer, lambda: runtime.settings.public_url or base_url(), caller)
-    return {"code": int(Code.OK), "msg": "OK", "data": presenter.info(task)}
+    return success_body(presenter.info(task))
 
 
 @router.get(INFO_PATH, summary="A task's status and result (Character Swap, Video Translation, Image to Video)")
