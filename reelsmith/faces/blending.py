@@ -1,0 +1,93 @@
+"""Putting a warped face onto a frame so that the seam does not show.
+
+Two steps. **Colour** (Reinhard et al., 2001): the warped face's mean and spread of each Lab
+channel are moved to those of the face it covers, so it takes the frame's lighting, white
+balance and exposure while keeping its own features. The statistics are smoothed over frames
+(:class:`ColourMatch`), or the face would flicker with every blink. **Edges**: the face enters
+through a mask that is eroded, then blurred, so it fades into the frame over a band a few
+percent of the face's size wide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+# How much of each new frame's colour statistics enters the running ones (0-1).
+_STATS_FOLLOW = 0.35
+_MIN_SPREAD = 1.0
+
+
+@dataclass(frozen=True)
+class LabStats:
+    mean: np.ndarray  # 3, Lab
+    spread: np.ndarray  # 3, standard deviations
+
+
+def lab_stats(pixels: np.ndarray, mask: np.ndarray) -> LabStats | None:
+    """Mean and spread of ``pixels`` (H x W x 3 uint8 RGB) in Lab where ``mask`` holds; None if
+    the mask is (nearly) empty."""
+    if int(np.count_nonzero(mask)) < 16:
+        return None
+    lab = cv2.cvtColor(pixels, cv2.COLOR_RGB2LAB).astype(np.float32)
+    mean, spread = cv2.meanStdDev(lab, mask=mask.astype(np.uint8))
+    spread = np.maximum(spread.ravel(), _MIN_SPREAD)
+    return LabStats(mean=mean.ravel().astype(np.float32), spread=spread.astype(np.float32))
+
+
+def transfer_colour(pixels: np.ndarray, own: LabStats, wanted: LabStats) -> np.ndarray:
+    """``pixels`` (uint8 RGB) with their Lab statistics moved from ``own`` to ``wanted``."""
+    lab = cv2.cvtColor(pixels, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab = (lab - own.mean) * (wanted.spread / own.spread) + wanted.mean
+    return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+
+class ColourMatch:
+    """Running colour statistics of the face in the frame and of the warped face, per video."""
+
+    def __init__(self) -> None:
+        self._frame: LabStats | None = None
+        self._face: LabStats | None = None
+
+    def reset(self) -> None:
+        self._frame = self._face = None
+
+    def apply(self, face: np.ndarray, frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """``face`` recoloured to match ``frame`` (same size, uint8 RGB) inside ``mask``."""
+        frame_now, face_now = lab_stats(frame, mask), lab_stats(face, mask)
+        if frame_now is None or face_now is None:
+            return face
+        self._frame = _follow(self._frame, frame_now)
+        self._face = _follow(self._face, face_now)
+        return transfer_colour(face, self._face, self._frame)
+
+
+def _follow(running: LabStats | None, now: LabStats) -> LabStats:
+    if running is None:
+        return now
+    return LabStats(
+        mean=running.mean + _STATS_FOLLOW * (now.mean - running.mean),
+        spread=running.spread + _STATS_FOLLOW * (now.spread - running.spread),
+    )
+
+
+def feathered(mask: np.ndarray, width: float) -> np.ndarray:
+    """``mask`` (bool) as float32 alpha that fades to 0 over about ``width`` pixels inside its
+    edge, so the edge itself is fully the frame."""
+    radius = max(1, int(round(width / 2)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    inner = cv2.erode(mask.astype(np.uint8), kernel)
+    sigma = max(0.5, width / 3.0)
+    return cv2.GaussianBlur(inner.astype(np.float32), (0, 0), sigma)
+
+
+def composite(frame: np.ndarray, patch: np.ndarray, alpha: np.ndarray, top_left: tuple[int, int]) -> None:
+    """Blend ``patch`` into ``frame`` (in place) at ``top_left`` (x, y) with ``alpha`` (0-1)."""
+    x, y = top_left
+    height, width = alpha.shape
+    region = frame[y : y + height, x : x + width]
+    weight = alpha[..., None]
+    blended = region.astype(np.float32) * (1.0 - weight) + patch.astype(np.float32) * weight
+    region[...] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)

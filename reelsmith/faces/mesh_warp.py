@@ -1,0 +1,139 @@
+"""Piecewise-affine warping of a face mesh: each triangle of the source picture is carried by
+its own affine map onto the same triangle at its target position.
+
+The warp is one ``cv2.remap`` over the target's bounding box. Which triangle covers each target
+pixel is found by drawing the triangles' indices into a label image; each label then picks its
+triangle's affine map (target pixel to source pixel). Triangles are drawn far to near, so where
+a turned head folds the mesh over itself the near side wins, and triangles seen from behind
+(their corners in the opposite turning order to the source's) are not drawn at all: the far
+side of a turned face disappears instead of smearing across the cheek.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+# Sub-pixel precision of the rasterized triangles (bits), and the doubled area under which a
+# triangle is taken for flat (its affine map would be wild).
+_SHIFT = 4
+_FLAT = 1e-3
+
+
+@dataclass(frozen=True)
+class Box:
+    """A pixel rectangle, right and bottom exclusive."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+    @property
+    def slices(self) -> tuple[slice, slice]:
+        return slice(self.top, self.bottom), slice(self.left, self.right)
+
+    @classmethod
+    def around(cls, points: np.ndarray, size: tuple[int, int], margin: float = 0.0) -> Box | None:
+        """The box around ``points`` (N x 2), grown by ``margin`` pixels, inside a frame of
+        ``size`` (width, height); None when nothing of it is inside."""
+        width, height = size
+        left = max(0, int(np.floor(points[:, 0].min() - margin)))
+        top = max(0, int(np.floor(points[:, 1].min() - margin)))
+        right = min(width, int(np.ceil(points[:, 0].max() + margin)) + 1)
+        bottom = min(height, int(np.ceil(points[:, 1].max() + margin)) + 1)
+        if right - left < 2 or bottom - top < 2:
+            return None
+        return cls(left, top, right, bottom)
+
+
+@dataclass(frozen=True)
+class WarpedPatch:
+    """A warp's result inside ``box`` of the target frame: the pixels and which of them the
+    mesh covered."""
+
+    box: Box
+    pixels: np.ndarray  # box.height x box.width x C, the source's dtype
+    covered: np.ndarray  # box.height x box.width bool
+
+
+def signed_areas(corners: np.ndarray) -> np.ndarray:
+    """Twice the signed area of each triangle (T x 3 x 2): the sign gives its turning order."""
+    edge_1 = corners[:, 1] - corners[:, 0]
+    edge_2 = corners[:, 2] - corners[:, 0]
+    return edge_1[:, 0] * edge_2[:, 1] - edge_2[:, 0] * edge_1[:, 1]
+
+
+def affine_maps(corners: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """Per triangle, the affine map from its ``corners`` (T x 3 x 2) to ``sources`` (T x 3 x C).
+
+    Returns (T + 1) x 3 x C coefficients, rows ``a_x``, ``a_y``, ``c`` with
+    ``source = a_x * x + a_y * y + c``; the extra last one is the identity (for C = 2, or for
+    C = 4 as two stacked identities).
+    """
+    edge_1 = corners[:, 1] - corners[:, 0]
+    edge_2 = corners[:, 2] - corners[:, 0]
+    determinant = signed_areas(corners)
+    # A flat triangle is never drawn; any finite map will do for it.
+    safe = np.where(np.abs(determinant) <= _FLAT, 1.0, determinant)[:, None]
+    change_1 = sources[:, 1] - sources[:, 0]
+    change_2 = sources[:, 2] - sources[:, 0]
+    a_x = (edge_2[:, 1:2] * change_1 - edge_1[:, 1:2] * change_2) / safe
+    a_y = (edge_1[:, 0:1] * change_2 - edge_2[:, 0:1] * change_1) / safe
+    c = sources[:, 0] - a_x * corners[:, 0, 0:1] - a_y * corners[:, 0, 1:2]
+    identity = np.zeros((1, 3, sources.shape[2]))
+    identity[0, 0, 0::2] = 1.0
+    identity[0, 1, 1::2] = 1.0
+    return np.concatenate([np.stack([a_x, a_y, c], axis=1), identity])
+
+
+def warp_mesh(
+    source: np.ndarray,
+    source_points: np.ndarray,
+    target_points: np.ndarray,
+    triangles: np.ndarray,
+    frame_size: tuple[int, int],
+    depth: np.ndarray | None = None,
+) -> WarpedPatch | None:
+    """Warp ``source`` so its mesh (``source_points``, N x 2 pixels) lands on ``target_points``.
+
+    ``triangles`` is T x 3 indices; ``frame_size`` the target frame's (width, height);
+    ``depth`` (N, smaller is nearer) orders overlapping triangles. Returns None when the mesh
+    is outside the frame or seen entirely from behind.
+    """
+    target = target_points[:, :2].astype(np.float64)
+    box = Box.around(target[np.unique(triangles)], frame_size)
+    if box is None:
+        return None
+    corners = target[triangles] - (box.left, box.top)
+    areas = signed_areas(corners)
+    facing = np.sign(areas) == np.sign(signed_areas(source_points[triangles].astype(np.float64)))
+    drawable = facing & (np.abs(areas) > _FLAT)
+    if not drawable.any():
+        return None
+    labels = np.full((box.height, box.width), len(triangles), np.int32)
+    order = np.flatnonzero(drawable)
+    if depth is not None:
+        order = order[np.argsort(-depth[triangles[order]].mean(axis=1), kind="stable")]
+    fixed = np.round(corners * (1 << _SHIFT)).astype(np.int32)
+    for index in order:
+        cv2.fillConvexPoly(labels, fixed[index], int(index), lineType=cv2.LINE_8, shift=_SHIFT)
+    coefficients = affine_maps(corners, source_points[triangles][:, :, :2].astype(np.float64)).astype(np.float32)
+    picked = coefficients[labels]
+    xs = np.arange(box.width, dtype=np.float32)[None, :, None]
+    ys = np.arange(box.height, dtype=np.float32)[:, None, None]
+    read = picked[:, :, 0, :] * xs + picked[:, :, 1, :] * ys + picked[:, :, 2, :]
+    covered = labels < len(triangles)
+    # Uncovered pixels read the identity map (into the source's corner); they are masked out.
+    pixels = cv2.remap(source, read[..., 0], read[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return WarpedPatch(box=box, pixels=pixels, covered=covered)

@@ -1,0 +1,3 @@
+from reelsmith.pipelines.character_swap.pipeline import CharacterSwapPipeline
+
+__all__ = ["CharacterSwapPipeline"]

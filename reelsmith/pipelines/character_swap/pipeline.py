@@ -1,0 +1,146 @@
+"""Character Swap on a CPU: the person in a video takes the character's face (replace mode).
+
+Stages, top to bottom:
+  1. character - the face in the user's picture: landmarks and texture;
+  2. swap      - the video decoded and scaled by ffmpeg, each frame's face tracked (MediaPipe
+                 face mesh, One-Euro filtered) and replaced, the frames streamed into the
+                 encoder: decode, swap and encode overlap and the video is never in memory;
+  3. sound     - the source's sound put back on, cut to the output's exact length.
+
+Animate mode (the character moving like the person) is not built yet: its tasks end with
+status 4, a reason and a refund.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reelsmith.faces.tracking import FaceTrack
+from reelsmith.media.decode import read_frames
+from reelsmith.media.encode import encode_frames, put_audio
+from reelsmith.media.picture import load_picture
+from reelsmith.media.probe import MediaInfo, probe
+from reelsmith.pipelines.base import Job, PipelineError, PipelineResult, Stage, StageProgress
+from reelsmith.pipelines.character_swap.character import Character
+from reelsmith.pipelines.character_swap.replace import FaceReplacer
+from reelsmith.settings import Settings
+
+MODEL_NAME = "reelsmith-character-v1"
+SHORT_SIDE = {"480p": 480, "720p": 720, "1080p": 1080}
+STAGES = [Stage("character", 0.3), Stage("swap", 10), Stage("sound", 0.3)]
+# Progress is reported (and cancellation checked) once per this many frames.
+_PROGRESS_EVERY = 10
+
+
+class CharacterSwapPipeline:
+    engine = "character-swap"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def catalog(self) -> dict[str, Sequence[dict[str, Any]]]:
+        return {}
+
+    def run(self, job: Job) -> PipelineResult:
+        params = job.params
+        if params["mode"] != "replace":
+            raise PipelineError(
+                "animate mode is not available on this server yet; use mode 'replace' "
+                "(the credits were refunded)"
+            )
+        progress = StageProgress(job, STAGES)
+        character = Character.from_picture(load_picture(job.inputs["image"]))
+        progress.update("character", 1.0)
+
+        source = job.inputs["video"]
+        info = probe(source)
+        if not info.has_video or info.fps <= 0:
+            raise PipelineError("the video has no readable picture")
+        seconds = min(float(params["duration"]), info.duration)
+        size = output_size(info.width, info.height, params["resolution"])
+        fps = Fraction(info.fps).limit_denominator(1001)
+        expected = max(1, round(seconds * info.fps))
+        report = SwapReport()
+
+        def on_frame(done: int) -> None:
+            if done % _PROGRESS_EVERY == 0 or done == expected:
+                progress.update("swap", done / expected)
+
+        silent = job.work_dir / "frames.mp4"
+        frames = swap_frames(read_frames(source, size, seconds), character, size, info.fps, report)
+        count = encode_frames(frames, size, fps, silent, on_frame=on_frame)
+        output = job.work_dir / "video.mp4"
+        duration = count / float(fps)
+        if info.has_audio:
+            put_audio(silent, source, duration, output)
+        else:
+            silent.rename(output)
+        progress.update("sound", 1.0)
+        return PipelineResult(
+            files={"video": output},
+            fields={"video_duration": round(probe(output).duration, 3), "swap_report": report.as_dict()},
+        )
+
+
+class SwapReport:
+    """What the swap did, for the task record: frames seen and frames with a face swapped."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.swapped = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"frames": self.frames, "frames_with_face": self.swapped}
+
+
+def swap_frames(
+    frames: Iterator[np.ndarray], character: Character, size: tuple[int, int], fps: float, report: SwapReport
+) -> Iterator[np.ndarray]:
+    """``frames`` with the largest face (followed through the video) replaced by ``character``'s;
+    frames without a face pass through untouched."""
+    replacer = FaceReplacer(character, size)
+    with FaceTrack(fps) as track:
+        for frame in frames:
+            report.frames += 1
+            face = track.next(frame)
+            if face is None:
+                replacer.forget()
+                yield frame
+                continue
+            report.swapped += 1
+            yield replacer.apply(frame, face)
+
+
+def output_size(width: int, height: int, resolution: str) -> tuple[int, int]:
+    """The output's (width, height): the source's aspect with the short side of ``resolution``,
+    both sides even (H.264 in yuv420p needs them so)."""
+    short = SHORT_SIDE[resolution]
+    scale = short / min(width, height)
+    new_width, new_height = width * scale, height * scale
+    return max(2, int(round(new_width / 2)) * 2), max(2, int(round(new_height / 2)) * 2)
+
+
+def swap_file(image: Path, video: Path, out: Path, resolution: str = "720p", seconds: float | None = None) -> MediaInfo:
+    """Replace mode outside the server (the comparison command and the benchmark): ``video``
+    with ``image``'s face, written to ``out``; returns what ``out`` holds."""
+    info = probe(video)
+    with tempfile.TemporaryDirectory(prefix="reelsmith-swap-") as work:
+        job = Job(
+            task_id="local",
+            product="character_swap",
+            params={"mode": "replace", "duration": seconds or info.duration, "resolution": resolution},
+            inputs={"image": image, "video": video},
+            work_dir=Path(work),
+            report_progress=lambda _: None,
+            check_cancelled=lambda: None,
+        )
+        result = CharacterSwapPipeline(Settings()).run(job)
+        shutil.move(result.files["video"], out)
+    return probe(out)
