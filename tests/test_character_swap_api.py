@@ -1,10 +1,13 @@
-"""Character Swap through the API: answer shapes, pricing, refusals, isolation, and the
-honest failure while its engine is not installed."""
+"""Character Swap through the API: answer shapes, pricing, refusals, isolation, a replace task
+run to the end, and the honest failure of animate mode while it is not built."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from reelsmith.media.probe import probe
 from reelsmith.runtime import Runtime
 from tests.conftest import Team, assert_refused, run_pending, with_fields
 
@@ -48,7 +51,7 @@ INFO_FIELDS = {
 
 
 def _body(media_url: str, **fields: object) -> dict[str, object]:
-    return {"image": f"{media_url}/face.png", "video": f"{media_url}/clip12.mp4", **fields}
+    return {"image": f"{media_url}/portrait.png", "video": f"{media_url}/clip12.mp4", **fields}
 
 
 def test_create_answer_shape_and_price(pro: Team, media_url: str) -> None:
@@ -60,7 +63,7 @@ def test_create_answer_shape_and_price(pro: Team, media_url: str) -> None:
     assert data["status"] == 1 and "video_status" not in data
     assert data["uid"] == pro.uid and data["team_id"] == pro.team_id
     assert data["video_url"] == f"{media_url}/clip12.mp4"  # the INPUT in this product
-    assert data["image_url"] == f"{media_url}/face.png"
+    assert data["image_url"] == f"{media_url}/portrait.png"
     assert data["mode"] == "animate" and data["resolution"] == "720p"
     assert data["file_name"] == f"CharacterSwap_{data['create_time']}.mp4"
     assert data["webhookUrl"] == "https://example.com/hook"
@@ -85,9 +88,9 @@ def test_price_follows_resolution_and_duration(
 
 
 def test_aliases_are_accepted(pro: Team, media_url: str) -> None:
-    body = {"image_url": f"{media_url}/face.jpg", "video_url": f"{media_url}/clip.mp4", "webhookurl": "https://e.com/h"}
+    body = {"image_url": f"{media_url}/portrait.jpg", "video_url": f"{media_url}/clip.mp4", "webhookurl": "https://e.com/h"}
     data = pro.post(CREATE, body)["data"]
-    assert data["image_url"].endswith("face.jpg") and data["webhookUrl"] == "https://e.com/h"
+    assert data["image_url"].endswith("portrait.jpg") and data["webhookUrl"] == "https://e.com/h"
 
 
 def test_info_while_queued_uses_video_status(pro: Team, media_url: str) -> None:
@@ -100,16 +103,34 @@ def test_info_while_queued_uses_video_status(pro: Team, media_url: str) -> None:
     assert data["video_url"] == created["video_url"] and data["mode"] == "replace"
 
 
-def test_missing_engine_fails_the_task_with_a_reason_and_refunds(runtime: Runtime, pro: Team, media_url: str) -> None:
+def test_animate_mode_fails_the_task_with_a_reason_and_refunds(runtime: Runtime, pro: Team, media_url: str) -> None:
     created = pro.post(CREATE, _body(media_url))["data"]
     assert pro.get(QUOTA)["data"]["credit"] == 970
     assert run_pending(runtime) == 1
     data = pro.get(INFO, video_model_id=created["_id"])["data"]
     assert data["video_status"] == 4
-    assert "Character Swap engine is not installed" in data["faceswap_fail_reason"]
+    assert "animate mode is not available" in data["faceswap_fail_reason"]
     assert data["deduction_credit"] == 0
     assert pro.get(QUOTA)["data"]["credit"] == 1000
     assert run_pending(runtime) == 0
+
+
+def test_replace_runs_to_a_video_with_the_sources_length_and_sound(
+    runtime: Runtime, pro: Team, media_url: str, tmp_path: Path
+) -> None:
+    body = {"image": f"{media_url}/portrait.jpg", "video": f"{media_url}/talking.mp4", "mode": "replace"}
+    created = pro.post(CREATE, {**body, "duration": 1, "resolution": "480p"})["data"]
+    assert created["deduction_credit"] == 5
+    assert run_pending(runtime) == 1
+    data = pro.get(INFO, video_model_id=created["_id"])["data"]
+    assert data["video_status"] == 3, data
+    assert data["deduction_credit"] == 5
+    assert data["swap_report"]["frames"] == 30 and data["swap_report"]["frames_with_face"] >= 28
+    assert data["video_duration"] == pytest.approx(1.0, abs=0.05)
+    output = pro.download(data["video"], tmp_path / "swapped.mp4")
+    info = probe(output)
+    assert (info.width, info.height, info.frame_count) == (586, 480, 30)
+    assert info.has_audio and info.duration == pytest.approx(1.0, abs=0.05)
 
 
 def test_needs_the_pro_plan(free: Team, media_url: str) -> None:
@@ -148,6 +169,9 @@ def test_insufficient_credits(make_team, media_url: str) -> None:  # type: ignor
         ({"image": "{media}/notes.txt"}, 1003, "image is not a PNG or JPEG"),
         ({"video": "{media}/face.png"}, 1003, "video is not an MP4"),
         ({"video": "{media}/huge_long.mp4"}, 1204, "limit is 120 s"),
+        ({"image": "{media}/coffee.jpg"}, 1003, "image shows no face"),
+        ({"image": "{media}/face.png"}, 1003, "image shows no face"),
+        ({"image": "{media}/two_faces.png"}, 1003, "image shows 2 faces of similar size"),
         ({"webhookUrl": "ftp://example.com/hook"}, 1003, "webhookUrl must be an http or https URL"),
         ({"webhookurl": "http://"}, 1003, "webhookUrl must"),
     ],

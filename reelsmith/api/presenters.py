@@ -85,6 +85,8 @@ class Presenter:
             data["video"] = self.file_url(task, "video")
         if task.status == 4:
             data["faceswap_fail_reason"] = task.fail_reason or ""
+        if "swap_report" in task.result:
+            data["swap_report"] = task.result["swap_report"]
         return data
 
     # --- Video Translation -----------------------------------------------------------------

@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass
 
 from reelsmith.errors import ApiError, Code
+from reelsmith.faces.detection import one_clear_face
 from reelsmith.runtime import Runtime
 from reelsmith.services.accounts import Caller
 from reelsmith.services.inputs import InputBatch
@@ -39,7 +40,10 @@ async def create_character_swap(
     webhook_url = checked_webhook(order.webhookurl, "webhookUrl", runtime.settings.allowed_networks)
     limit = runtime.settings.character_swap_max_seconds
     async with InputBatch(runtime) as inputs:
-        await inputs.image("image", order.image, "image")
+        image = await inputs.image("image", order.image, "image")
+        problem = await asyncio.to_thread(one_clear_face, image)
+        if problem is not None:
+            raise ApiError(Code.PARAMETER, f"image {problem}")
         _, info = await inputs.video("video", order.video, "video", max_seconds=None, max_fps=None, require_audio=False)
         seconds = min(order.duration or info.duration, info.duration)
         if seconds > limit:
