@@ -129,7 +129,7 @@ def test_replace_runs_to_a_video_with_the_sources_length_and_sound(
     assert data["video_duration"] == pytest.approx(1.0, abs=0.05)
     output = pro.download(data["video"], tmp_path / "swapped.mp4")
     info = probe(output)
-    assert (info.width, info.height, info.frame_count) == (586, 480, 30)
+    assert (info.width, info.height, info.frame_count) == (642, 480, 30)
     assert info.has_audio and info.duration == pytest.approx(1.0, abs=0.05)
 
 

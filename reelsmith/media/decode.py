@@ -28,12 +28,12 @@ class DecodeError(RuntimeError):
 
 def read_frames(path: Path, size: tuple[int, int], seconds: float | None = None) -> Iterator[np.ndarray]:
     """Yield the frames of ``path`` (its first video stream) as H x W x 3 uint8 RGB of ``size``
-    (width, height), for the first ``seconds`` when given."""
+    (width, height, square pixels), for the first ``seconds`` when given."""
     width, height = size
     command = [
         ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin",
         "-i", str(path), *(["-t", f"{seconds:.6f}"] if seconds else []),
-        "-map", "0:v:0", "-vf", f"scale={width}:{height}:flags=bicubic", "-fps_mode", "passthrough",
+        "-map", "0:v:0", "-vf", f"scale={width}:{height}:flags=bicubic,setsar=1", "-fps_mode", "passthrough",
         "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
     ]  # fmt: skip
     frame_bytes = width * height * 3

@@ -51,6 +51,13 @@ class MediaInfo:
     video_codec: str
     audio_codec: str
     frame_count: int
+    # Width of a pixel over its height (old and broadcast formats store non-square pixels);
+    # the picture is shown ``width * pixel_aspect`` wide.
+    pixel_aspect: float = 1.0
+
+    @property
+    def display_width(self) -> float:
+        return self.width * self.pixel_aspect
 
 
 @functools.cache
@@ -95,6 +102,7 @@ def _read_info(container: av.container.InputContainer) -> MediaInfo:
         video_codec=video.codec_context.name,
         audio_codec=audio.codec_context.name if audio is not None else "",
         frame_count=video.frames or _count_packets(container, video),
+        pixel_aspect=float(video.sample_aspect_ratio or 1) or 1.0,
     )
 
 

@@ -64,7 +64,7 @@ class CharacterSwapPipeline:
         if not info.has_video or info.fps <= 0:
             raise PipelineError("the video has no readable picture")
         seconds = min(float(params["duration"]), info.duration)
-        size = output_size(info.width, info.height, params["resolution"])
+        size = output_size(info.display_width, info.height, params["resolution"])
         fps = Fraction(info.fps).limit_denominator(1001)
         expected = max(1, round(seconds * info.fps))
         report = SwapReport()
@@ -118,9 +118,10 @@ def swap_frames(
             yield replacer.apply(frame, face)
 
 
-def output_size(width: int, height: int, resolution: str) -> tuple[int, int]:
-    """The output's (width, height): the source's aspect with the short side of ``resolution``,
-    both sides even (H.264 in yuv420p needs them so)."""
+def output_size(width: float, height: float, resolution: str) -> tuple[int, int]:
+    """The output's (width, height) in square pixels: the source's shown aspect (``width`` is
+    its display width) with the short side of ``resolution``, both sides even (H.264 in
+    yuv420p needs them so)."""
     short = SHORT_SIDE[resolution]
     scale = short / min(width, height)
     new_width, new_height = width * scale, height * scale
