@@ -30,6 +30,8 @@ app.add_typer(tasks_app, name="tasks")
 app.add_typer(webhooks_app, name="webhooks")
 effects_app = typer.Typer(help="Image to Video effects: list them, see them.", no_args_is_help=True)
 app.add_typer(effects_app, name="effects")
+swap_app = typer.Typer(help="Character Swap on local files, without the server.", no_args_is_help=True)
+app.add_typer(swap_app, name="swap")
 console = Console()
 
 HostOpt = Annotated[str, typer.Option(help="Address to listen on.")]
@@ -329,6 +331,47 @@ def effects_contact_sheet(
     from reelsmith.pipelines.image2video.contact_sheet import make_contact_sheet
 
     console.print(f"wrote {make_contact_sheet(out, picture)}")
+
+
+ResolutionOpt = Annotated[str, typer.Option(help="Short side of the output: 480p, 720p or 1080p.")]
+SecondsOpt = Annotated[float | None, typer.Option(help="Only the first this many seconds (default: all).")]
+
+
+def _check_resolution(resolution: str) -> None:
+    if resolution not in ("480p", "720p", "1080p"):
+        console.print(f"[red]--resolution must be 480p, 720p or 1080p, not {resolution!r}[/]")
+        raise typer.Exit(2)
+
+
+@swap_app.command("replace")
+def swap_replace(
+    image: Annotated[Path, typer.Argument(help="The character: a picture with one clear face.", exists=True)],
+    video: Annotated[Path, typer.Argument(help="The video whose person becomes the character.", exists=True)],
+    out: Annotated[Path, typer.Argument(help="The MP4 to write.")],
+    resolution: ResolutionOpt = "720p",
+    seconds: SecondsOpt = None,
+) -> None:
+    """Replace mode: the video with the character's face on its largest face."""
+    from reelsmith.pipelines.character_swap.pipeline import swap_file
+
+    _check_resolution(resolution)
+    info = swap_file(image, video, out, resolution, seconds)
+    console.print(f"wrote {out}: {info.width}x{info.height}, {info.frame_count} frames, {info.duration:.2f} s")
+
+
+@swap_app.command("compare")
+def swap_compare(
+    image: Annotated[Path, typer.Argument(help="The character: a picture with one clear face.", exists=True)],
+    video: Annotated[Path, typer.Argument(help="The source video.", exists=True)],
+    out: Annotated[Path, typer.Argument(help="The side-by-side MP4 to write.")],
+    resolution: ResolutionOpt = "480p",
+    seconds: SecondsOpt = None,
+) -> None:
+    """A side-by-side clip: source | character | replace-mode output."""
+    from reelsmith.pipelines.character_swap.pipeline import compare_file
+
+    _check_resolution(resolution)
+    console.print(f"wrote {compare_file(image, video, out, resolution, seconds)}")
 
 
 if __name__ == "__main__":

@@ -57,3 +57,21 @@ def test_effects_list_and_contact_sheet(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     with Image.open(tmp_path / "sheet.png") as sheet:
         assert sheet.height == 192 * len(effects) and sheet.width > 192 * 6
+
+
+def test_swap_compare_makes_a_side_by_side_clip_in_one_command(tmp_path: Path, media_dir: Path) -> None:
+    from reelsmith.media.probe import probe
+
+    out = tmp_path / "compare.mp4"
+    done = reelsmith(
+        tmp_path, "swap", "compare", str(media_dir / "portrait.png"), str(media_dir / "talking.mp4"), str(out),
+        "--seconds", "1",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    info = probe(out)
+    # source (642 shown wide at 480) | character (320x320 at 480) | output (642x480)
+    assert (info.width, info.height) == (642 + 480 + 642, 480)
+    assert info.frame_count == 30 and info.has_audio
+    bad = reelsmith(tmp_path, "swap", "compare", str(media_dir / "portrait.png"), str(media_dir / "talking.mp4"),
+                    str(out), "--resolution", "4k")  # fmt: skip
+    assert bad.returncode == 2 and "--resolution must be 480p, 720p or 1080p" in bad.stdout

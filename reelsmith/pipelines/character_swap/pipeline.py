@@ -145,3 +145,14 @@ def swap_file(image: Path, video: Path, out: Path, resolution: str = "720p", sec
         result = CharacterSwapPipeline(Settings()).run(job)
         shutil.move(result.files["video"], out)
     return probe(out)
+
+
+def compare_file(image: Path, video: Path, out: Path, resolution: str = "480p", seconds: float | None = None) -> Path:
+    """A side-by-side clip (source | character | output) of replace mode on ``video`` with
+    ``image``'s face, with the output's sound; written to ``out``."""
+    from reelsmith.media.compose import side_by_side
+
+    with tempfile.TemporaryDirectory(prefix="reelsmith-compare-") as work:
+        swapped = Path(work) / "swapped.mp4"
+        info = swap_file(image, video, swapped, resolution, seconds)
+        return side_by_side([video, image, swapped], out, info.duration, height=info.height)
