@@ -177,7 +177,7 @@ def test_mesh_warp_moves_pixels_with_the_mesh_and_hides_a_mesh_seen_from_behind(
     inside = patch.pixels[5:-5, 5:-5]  # away from the edges, where the rasterized outline is
     # A frame pixel (x, y) reads the picture at (x, y) - shift.
     expected = picture[box.top + 5 + 5 : box.bottom + 5 - 5, box.left - 7 + 5 : box.right - 7 - 5]
-    assert np.array_equal(inside, expected)
+    assert np.abs(inside.astype(np.int16) - expected).max() <= 1  # float32 maps: rounding only
     mirrored = points.copy()
     mirrored[:, 0] = 160 - mirrored[:, 0]
     assert warp_mesh(picture, points, mirrored, triangles, (160, 120)) is None
