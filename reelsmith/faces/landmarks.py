@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 POINTS = 478
@@ -89,6 +90,41 @@ class FaceMesh:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# A face the mesh's own detector misses (it looks for faces near the camera) is looked for again
+# in a crop this many times the full-range detector's box, scaled to this many pixels.
+_CROP_GROWTH = 2.2
+_CROP_SIDE = 384
+
+
+def find_face(picture: np.ndarray) -> FoundFace | None:
+    """The largest face of a still ``picture`` (H x W x 3 uint8 RGB), small ones included."""
+    from reelsmith.faces.detection import find_faces
+
+    with FaceMesh(video=False) as mesh:
+        faces = mesh.find(picture)
+        if faces:
+            return faces[0]
+        boxes = find_faces(picture)
+        if not boxes:
+            return None
+        height, width = picture.shape[:2]
+        box = boxes[0]
+        side = _CROP_GROWTH * max(box.width * width, box.height * height)
+        left = int(max(0, box.center[0] * width - side / 2))
+        top = int(max(0, box.center[1] * height - side / 2))
+        right = int(min(width, box.center[0] * width + side / 2))
+        bottom = int(min(height, box.center[1] * height + side / 2))
+        scale = _CROP_SIDE / max(right - left, bottom - top)
+        crop = cv2.resize(picture[top:bottom, left:right], None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+        found = mesh.find(crop)
+    if not found:
+        return None
+    points = found[0].points / scale
+    points[:, 0] += left
+    points[:, 1] += top
+    return FoundFace(points.astype(np.float32))
 
 
 def _to_pixels(landmarks: Any, width: int, height: int) -> np.ndarray:

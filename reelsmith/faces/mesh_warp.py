@@ -150,3 +150,18 @@ def warp_mesh(
     # Uncovered pixels read the identity map (into the source's corner); they are masked out.
     pixels = cv2.remap(source, read[..., 0], read[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return WarpedPatch(box=box, pixels=pixels, covered=covered)
+
+
+def delaunay(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Delaunay triangles of ``points`` (N x 2, inside a frame of ``size``) as T x 3 indices."""
+    width, height = size
+    inside = np.clip(points, 0.0, (width - 1.0, height - 1.0))
+    subdivision = cv2.Subdiv2D((0, 0, width, height))
+    subdivision.insert([(float(x), float(y)) for x, y in inside])
+    corners = subdivision.getTriangleList().reshape(-1, 3, 2).astype(np.float64)
+    # Subdiv2D gives corners, not indices; each is a copy of an inserted point (float32).
+    distances = np.linalg.norm(corners[:, :, None, :] - inside[None, None, :, :], axis=3)
+    indices = np.argmin(distances, axis=2)
+    matched = np.all(np.min(distances, axis=2) < 0.01, axis=1)
+    distinct = (indices[:, 0] != indices[:, 1]) & (indices[:, 1] != indices[:, 2]) & (indices[:, 0] != indices[:, 2])
+    return indices[matched & distinct].astype(np.int32)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from reelsmith.faces.landmarks import FaceMesh
+from reelsmith.faces.landmarks import find_face
 from reelsmith.pipelines.base import PipelineError
 
 # Around the face, this share of its size is kept; the face's longer side is brought to at most
@@ -26,12 +26,11 @@ class Character:
     @classmethod
     def from_picture(cls, picture: np.ndarray) -> Character:
         """The largest face of ``picture`` (H x W x 3 uint8 RGB); PipelineError when none."""
-        with FaceMesh(video=False, max_faces=1) as mesh:
-            faces = mesh.find(picture)
-        if not faces:
+        face = find_face(picture)
+        if face is None:
             raise PipelineError("no face was found in the character image")
-        points = faces[0].points.copy()
-        left, top, right, bottom = faces[0].box
+        points = face.points.copy()
+        left, top, right, bottom = face.box
         side = max(right - left, bottom - top)
         margin = _MARGIN * side
         height, width = picture.shape[:2]

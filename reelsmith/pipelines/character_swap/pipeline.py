@@ -1,14 +1,14 @@
-"""Character Swap on a CPU: the person in a video takes the character's face (replace mode).
+"""Character Swap on a CPU, both modes: ``replace`` (the person in the video takes the
+character's face) and ``animate`` (the character's picture moves like the person's face).
 
 Stages, top to bottom:
-  1. character - the face in the user's picture: landmarks and texture;
+  1. character - the face in the user's picture: landmarks and texture (replace), or landmarks,
+                 person mask and background plate (animate);
   2. swap      - the video decoded and scaled by ffmpeg, each frame's face tracked (MediaPipe
-                 face mesh, One-Euro filtered) and replaced, the frames streamed into the
-                 encoder: decode, swap and encode overlap and the video is never in memory;
+                 face mesh, One-Euro filtered), and the frame made (``replace.py`` or
+                 ``animate.py``), streamed into the encoder: decoding, work and encoding
+                 overlap and the video is never in memory;
   3. sound     - the source's sound put back on, cut to the output's exact length.
-
-Animate mode (the character moving like the person) is not built yet: its tasks end with
-status 4, a reason and a refund.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from reelsmith.faces.tracking import FaceTrack
@@ -28,6 +29,7 @@ from reelsmith.media.encode import encode_frames, put_audio
 from reelsmith.media.picture import load_picture
 from reelsmith.media.probe import MediaInfo, probe
 from reelsmith.pipelines.base import Job, PipelineError, PipelineResult, Stage, StageProgress
+from reelsmith.pipelines.character_swap.animate import Animator
 from reelsmith.pipelines.character_swap.character import Character
 from reelsmith.pipelines.character_swap.replace import FaceReplacer
 from reelsmith.settings import Settings
@@ -37,6 +39,9 @@ SHORT_SIDE = {"480p": 480, "720p": 720, "1080p": 1080}
 STAGES = [Stage("character", 0.3), Stage("swap", 10), Stage("sound", 0.3)]
 # Progress is reported (and cancellation checked) once per this many frames.
 _PROGRESS_EVERY = 10
+# The driver is tracked at this size (the face mesh model sees a 192 px crop whatever the size).
+_DRIVER_RESOLUTION = "480p"
+_DRIVER_LOOK_SECONDS = 3.0
 
 
 class CharacterSwapPipeline:
@@ -50,36 +55,38 @@ class CharacterSwapPipeline:
 
     def run(self, job: Job) -> PipelineResult:
         params = job.params
-        if params["mode"] != "replace":
-            raise PipelineError(
-                "animate mode is not available on this server yet; use mode 'replace' "
-                "(the credits were refunded)"
-            )
         progress = StageProgress(job, STAGES)
-        character = Character.from_picture(load_picture(job.inputs["image"]))
-        progress.update("character", 1.0)
-
         source = job.inputs["video"]
         info = probe(source)
         if not info.has_video or info.fps <= 0:
             raise PipelineError("the video has no readable picture")
         seconds = min(float(params["duration"]), info.duration)
-        size = output_size(info.display_width, info.height, params["resolution"])
+        picture = load_picture(job.inputs["image"])
+        report = SwapReport()
+        if params["mode"] == "replace":
+            size = output_size(info.display_width, info.height, params["resolution"])
+            character = Character.from_picture(picture)
+            progress.update("character", 1.0)
+            frames = swap_frames(read_frames(source, size, seconds), character, size, info.fps, report)
+        else:
+            # The character is what is shown: the output has the picture's aspect.
+            size = output_size(picture.shape[1], picture.shape[0], params["resolution"])
+            animator = Animator(cv2.resize(picture, size, interpolation=cv2.INTER_AREA))
+            progress.update("character", 1.0)
+            driver_size = output_size(info.display_width, info.height, _DRIVER_RESOLUTION)
+            frames = animate_frames(read_frames(source, driver_size, seconds), animator, info.fps, report)
         fps = Fraction(info.fps).limit_denominator(1001)
         expected = max(1, round(seconds * info.fps))
-        report = SwapReport()
 
         def on_frame(done: int) -> None:
             if done % _PROGRESS_EVERY == 0 or done == expected:
                 progress.update("swap", done / expected)
 
         silent = job.work_dir / "frames.mp4"
-        frames = swap_frames(read_frames(source, size, seconds), character, size, info.fps, report)
         count = encode_frames(frames, size, fps, silent, on_frame=on_frame)
         output = job.work_dir / "video.mp4"
-        duration = count / float(fps)
         if info.has_audio:
-            put_audio(silent, source, duration, output)
+            put_audio(silent, source, count / float(fps), output)
         else:
             silent.rename(output)
         progress.update("sound", 1.0)
@@ -118,6 +125,25 @@ def swap_frames(
             yield replacer.apply(frame, face)
 
 
+def animate_frames(
+    frames: Iterator[np.ndarray], animator: Animator, fps: float, report: SwapReport
+) -> Iterator[np.ndarray]:
+    """The character moving like the face followed through ``frames`` (the driver); at rest
+    where the driver shows no face. PipelineError when no face shows in the first seconds."""
+    with FaceTrack(fps) as track:
+        for frame in frames:
+            report.frames += 1
+            face = track.next(frame)
+            if face is not None:
+                report.swapped += 1
+            elif report.swapped == 0 and report.frames >= _DRIVER_LOOK_SECONDS * fps:
+                raise PipelineError(
+                    f"no face was found in the first {_DRIVER_LOOK_SECONDS:g} seconds of the video; "
+                    "animate mode needs a driving face"
+                )
+            yield animator.frame(face.points if face is not None else None)
+
+
 def output_size(width: float, height: float, resolution: str) -> tuple[int, int]:
     """The output's (width, height) in square pixels: the source's shown aspect (``width`` is
     its display width) with the short side of ``resolution``, both sides even (H.264 in
@@ -128,15 +154,17 @@ def output_size(width: float, height: float, resolution: str) -> tuple[int, int]
     return max(2, int(round(new_width / 2)) * 2), max(2, int(round(new_height / 2)) * 2)
 
 
-def swap_file(image: Path, video: Path, out: Path, resolution: str = "720p", seconds: float | None = None) -> MediaInfo:
-    """Replace mode outside the server (the comparison command and the benchmark): ``video``
-    with ``image``'s face, written to ``out``; returns what ``out`` holds."""
+def swap_file(
+    image: Path, video: Path, out: Path, resolution: str = "720p", seconds: float | None = None, mode: str = "replace"
+) -> MediaInfo:
+    """Character Swap outside the server (the command line and the benchmark): ``mode`` run on
+    ``image`` and ``video``, written to ``out``; returns what ``out`` holds."""
     info = probe(video)
     with tempfile.TemporaryDirectory(prefix="reelsmith-swap-") as work:
         job = Job(
             task_id="local",
             product="character_swap",
-            params={"mode": "replace", "duration": seconds or info.duration, "resolution": resolution},
+            params={"mode": mode, "duration": seconds or info.duration, "resolution": resolution},
             inputs={"image": image, "video": video},
             work_dir=Path(work),
             report_progress=lambda _: None,
@@ -147,12 +175,14 @@ def swap_file(image: Path, video: Path, out: Path, resolution: str = "720p", sec
     return probe(out)
 
 
-def compare_file(image: Path, video: Path, out: Path, resolution: str = "480p", seconds: float | None = None) -> Path:
-    """A side-by-side clip (source | character | output) of replace mode on ``video`` with
-    ``image``'s face, with the output's sound; written to ``out``."""
+def compare_file(
+    image: Path, video: Path, out: Path, resolution: str = "480p", seconds: float | None = None, mode: str = "replace"
+) -> Path:
+    """A side-by-side clip (source | character | output) of ``mode`` on ``image`` and ``video``,
+    with the output's sound; written to ``out``."""
     from reelsmith.media.compose import side_by_side
 
     with tempfile.TemporaryDirectory(prefix="reelsmith-compare-") as work:
         swapped = Path(work) / "swapped.mp4"
-        info = swap_file(image, video, swapped, resolution, seconds)
+        info = swap_file(image, video, swapped, resolution, seconds, mode)
         return side_by_side([video, image, swapped], out, info.duration, height=info.height)
