@@ -1,5 +1,5 @@
 """Character Swap through the API: answer shapes, pricing, refusals, isolation, a replace task
-run to the end, and the honest failure of animate mode while it is not built."""
+run to the end in each mode, and the failure (with a refund) of a video without a face."""
 
 from __future__ import annotations
 
@@ -103,22 +103,26 @@ def test_info_while_queued_uses_video_status(pro: Team, media_url: str) -> None:
     assert data["video_url"] == created["video_url"] and data["mode"] == "replace"
 
 
-def test_animate_mode_fails_the_task_with_a_reason_and_refunds(runtime: Runtime, pro: Team, media_url: str) -> None:
-    created = pro.post(CREATE, _body(media_url))["data"]
+def test_animate_without_a_driving_face_fails_with_a_reason_and_refunds(
+    runtime: Runtime, pro: Team, media_url: str
+) -> None:
+    created = pro.post(CREATE, _body(media_url))["data"]  # a test pattern drives: no face
     assert pro.get(QUOTA)["data"]["credit"] == 970
     assert run_pending(runtime) == 1
     data = pro.get(INFO, video_model_id=created["_id"])["data"]
     assert data["video_status"] == 4
-    assert "animate mode is not available" in data["faceswap_fail_reason"]
+    assert "no face was found in the first 3 seconds of the video" in data["faceswap_fail_reason"]
     assert data["deduction_credit"] == 0
     assert pro.get(QUOTA)["data"]["credit"] == 1000
     assert run_pending(runtime) == 0
 
 
-def test_replace_runs_to_a_video_with_the_sources_length_and_sound(
-    runtime: Runtime, pro: Team, media_url: str, tmp_path: Path
+@pytest.mark.parametrize(("mode", "size"), [("replace", (642, 480)), ("animate", (480, 480))])
+def test_each_mode_runs_to_a_video_with_the_sources_length_and_sound(
+    runtime: Runtime, pro: Team, media_url: str, tmp_path: Path, mode: str, size: tuple[int, int]
 ) -> None:
-    body = {"image": f"{media_url}/portrait.jpg", "video": f"{media_url}/talking.mp4", "mode": "replace"}
+    # replace keeps the video's shown aspect; animate shows the (square) character picture.
+    body = {"image": f"{media_url}/portrait.jpg", "video": f"{media_url}/talking.mp4", "mode": mode}
     created = pro.post(CREATE, {**body, "duration": 1, "resolution": "480p"})["data"]
     assert created["deduction_credit"] == 5
     assert run_pending(runtime) == 1
@@ -129,7 +133,7 @@ def test_replace_runs_to_a_video_with_the_sources_length_and_sound(
     assert data["video_duration"] == pytest.approx(1.0, abs=0.05)
     output = pro.download(data["video"], tmp_path / "swapped.mp4")
     info = probe(output)
-    assert (info.width, info.height, info.frame_count) == (642, 480, 30)
+    assert (info.width, info.height, info.frame_count) == (*size, 30)
     assert info.has_audio and info.duration == pytest.approx(1.0, abs=0.05)
 
 

@@ -23,6 +23,7 @@ from reelsmith.media.picture import load_picture
 from reelsmith.media.probe import MediaInfo, probe
 from reelsmith.pipelines.character_swap.character import Character
 from reelsmith.pipelines.character_swap.pipeline import swap_file
+from tests.faces import texture_distance
 from tests.media import ffmpeg
 
 SAMPLED = range(0, 120, 10)
@@ -64,31 +65,13 @@ def test_the_output_keeps_the_sources_frames_rate_length_and_sound(swapped: Swap
     assert info.has_audio and info.video_codec == "h264" and info.audio_codec == "aac"
 
 
-def _normalised(pixels: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    values = pixels.astype(np.float32)
-    inside = values[mask]
-    return (values - inside.mean(axis=0)) / (inside.std(axis=0) + 1e-6)
-
-
-def _texture_distance(frame: np.ndarray, points: np.ndarray, character: Character) -> float:
-    """How far the face on ``frame`` (at ``points``) is from the character's, with lighting and
-    colour cast taken out: the face is warped into the character's layout, both are normalised
-    per channel, and the mean absolute difference is taken."""
-    size = (character.texture.shape[1], character.texture.shape[0])
-    patch = warp_mesh(frame, points[:, :2], character.points[:, :2], mesh_triangles(), size)
-    assert patch is not None
-    mask = patch.covered
-    reference = character.texture[patch.box.slices]
-    return float(np.abs(_normalised(patch.pixels, mask)[mask] - _normalised(reference, mask)[mask]).mean())
-
-
 def test_the_face_becomes_measurably_closer_to_the_character(swapped: Swapped) -> None:
     before, after = [], []
     with FaceMesh(video=False) as mesh:
         for index in SAMPLED:
             [face, *_] = mesh.find(swapped.source[index])
-            before.append(_texture_distance(swapped.source[index], face.points, swapped.character))
-            after.append(_texture_distance(swapped.output[index], face.points, swapped.character))
+            before.append(texture_distance(swapped.source[index], face.points, swapped.character))
+            after.append(texture_distance(swapped.output[index], face.points, swapped.character))
     # Measured: about 1.1 before and 0.78 after; every sampled frame must move towards the character.
     assert all(a < 0.85 * b for a, b in zip(after, before, strict=True)), (before, after)
     assert np.mean(after) < 0.8 * np.mean(before)
