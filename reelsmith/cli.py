@@ -335,27 +335,32 @@ def effects_contact_sheet(
 
 ResolutionOpt = Annotated[str, typer.Option(help="Short side of the output: 480p, 720p or 1080p.")]
 SecondsOpt = Annotated[float | None, typer.Option(help="Only the first this many seconds (default: all).")]
+ModeOpt = Annotated[str, typer.Option(help="replace (the person gets the face) or animate (the picture moves).")]
 
 
-def _check_resolution(resolution: str) -> None:
+def _check_swap(resolution: str, mode: str) -> None:
     if resolution not in ("480p", "720p", "1080p"):
         console.print(f"[red]--resolution must be 480p, 720p or 1080p, not {resolution!r}[/]")
         raise typer.Exit(2)
+    if mode not in ("replace", "animate"):
+        console.print(f"[red]--mode must be replace or animate, not {mode!r}[/]")
+        raise typer.Exit(2)
 
 
-@swap_app.command("replace")
-def swap_replace(
+@swap_app.command("run")
+def swap_run(
     image: Annotated[Path, typer.Argument(help="The character: a picture with one clear face.", exists=True)],
-    video: Annotated[Path, typer.Argument(help="The video whose person becomes the character.", exists=True)],
+    video: Annotated[Path, typer.Argument(help="The source (replace) or driving (animate) video.", exists=True)],
     out: Annotated[Path, typer.Argument(help="The MP4 to write.")],
+    mode: ModeOpt = "replace",
     resolution: ResolutionOpt = "720p",
     seconds: SecondsOpt = None,
 ) -> None:
-    """Replace mode: the video with the character's face on its largest face."""
+    """One Character Swap, as a task would make it."""
     from reelsmith.pipelines.character_swap.pipeline import swap_file
 
-    _check_resolution(resolution)
-    info = swap_file(image, video, out, resolution, seconds)
+    _check_swap(resolution, mode)
+    info = swap_file(image, video, out, resolution, seconds, mode)
     console.print(f"wrote {out}: {info.width}x{info.height}, {info.frame_count} frames, {info.duration:.2f} s")
 
 
@@ -364,14 +369,15 @@ def swap_compare(
     image: Annotated[Path, typer.Argument(help="The character: a picture with one clear face.", exists=True)],
     video: Annotated[Path, typer.Argument(help="The source video.", exists=True)],
     out: Annotated[Path, typer.Argument(help="The side-by-side MP4 to write.")],
+    mode: ModeOpt = "replace",
     resolution: ResolutionOpt = "480p",
     seconds: SecondsOpt = None,
 ) -> None:
-    """A side-by-side clip: source | character | replace-mode output."""
+    """A side-by-side clip: source (or driver) | character | output."""
     from reelsmith.pipelines.character_swap.pipeline import compare_file
 
-    _check_resolution(resolution)
-    console.print(f"wrote {compare_file(image, video, out, resolution, seconds)}")
+    _check_swap(resolution, mode)
+    console.print(f"wrote {compare_file(image, video, out, resolution, seconds, mode)}")
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ def test_effects_list_and_contact_sheet(tmp_path: Path) -> None:
 
 
 def test_swap_compare_makes_a_side_by_side_clip_in_one_command(tmp_path: Path, media_dir: Path) -> None:
+    # (animate's comparison is the same command with --mode animate)
     from reelsmith.media.probe import probe
 
     out = tmp_path / "compare.mp4"
