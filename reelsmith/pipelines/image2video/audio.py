@@ -303,10 +303,17 @@ def _band_noise(
     # Frame k is centred on output sample k*hop - frame/2 (the output starts one frame in, where
     # four windows overlap fully).
     at = np.clip(np.arange(frames) * hop - frame // 2, 0, count - 1)
-    distance = np.log2(bins[None, :] / centre_hz[at][:, None])
+    centres = centre_hz[at]
+    # A steady band (the ambience, a rumble) has one shape for every frame: shaped once.
+    if np.all(centres == centres[0]):
+        centres = centres[:1]
+    distance = np.log2(bins)[None, :] - np.log2(centres)[:, None]
     shape = np.exp(-0.5 * (distance / octaves) ** 2)
     shape /= np.sqrt(np.sum(shape**2, axis=1, keepdims=True))
-    spectra = (rng.standard_normal(shape.shape) + 1j * rng.standard_normal(shape.shape)) * shape
+    spectra = np.empty((frames, len(bins)), complex)
+    spectra.real = rng.standard_normal(spectra.shape)
+    spectra.imag = rng.standard_normal(spectra.shape)
+    spectra *= shape
     grains = np.fft.irfft(spectra, n=frame, axis=1) * np.hanning(frame + 1)[:-1]
     chunks = np.zeros((frames + 3, hop))
     for quarter in range(4):

@@ -10,7 +10,7 @@ import numpy as np
 
 from reelsmith.media.picture import load_picture
 from reelsmith.pipelines.image2video.effects import EFFECTS
-from reelsmith.pipelines.image2video.pipeline import SAMPLE_PICTURE, look_at
+from reelsmith.pipelines.image2video.pipeline import SAMPLE_PICTURE, look_at, planned
 from reelsmith.pipelines.image2video.render import render_frames
 
 CELL = (192, 192)
@@ -22,11 +22,14 @@ SECONDS = 2
 def make_contact_sheet(out_path: Path, picture_path: Path | None = None, columns: int = 6) -> Path:
     """Render every effect on ``picture_path`` (default: the bundled sample) and write a PNG
     grid of ``columns`` frames per effect, labelled with the effect's code and name."""
-    framed, layers, scene = look_at(load_picture(picture_path or SAMPLE_PICTURE), CELL)
+    look = look_at(load_picture(picture_path or SAMPLE_PICTURE), CELL)
     rows = []
     for effect in EFFECTS:
-        plan = effect.plan(scene, 0, SECONDS)
-        frames = list(render_frames(framed, plan, CELL, FPS, SECONDS, layers if plan.uses_subject else None))
+        plan = planned(
+            look, effect.plan(look.scene, 0, SECONDS), lambda scene, effect=effect: effect.plan(scene, 0, SECONDS)
+        )
+        layers = look.layers if plan.uses_subject else None
+        frames = list(render_frames(look.framed, plan, CELL, FPS, SECONDS, layers))
         picks = np.linspace(0, len(frames) - 1, columns).round().astype(int)
         label = np.full((CELL[1], LABEL_WIDTH, 3), 24, np.uint8)
         cv2.putText(label, effect.code, (8, 80), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1, cv2.LINE_AA)

@@ -13,6 +13,10 @@ little so no fringe of the subject stays behind) is filled with Telea inpainting
 softened so long inpainting streaks read as out-of-focus background, scaled back up and blended in
 with a feathered edge.
 
+Finding the subject is split in steps a task takes only as far as its plan needs: the outline
+(:func:`outline_subject`, the model's mask: enough to aim a camera move), the outline trimmed by
+colour (:func:`trimmed`, GrabCut) and the cut-out layers (:func:`cut_out`, the plate).
+
 MediaPipe graphs are built once per process and shared under a lock (a graph is not safe to call
 from two threads at once).
 """
@@ -24,7 +28,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -80,28 +84,72 @@ class SubjectLayers:
     @property
     def size(self) -> tuple[float, float]:
         """The subject box's width and height as fractions of the picture's."""
-        height, width = self.mask.shape
-        left, top, right, bottom = self.bbox
-        return (right - left) / width, (bottom - top) / height
+        return _box_size(self.bbox, self.mask.shape)
 
 
 def separate_subject(picture: np.ndarray, faces: tuple[Face, ...] | None = None) -> SubjectLayers | None:
     """Cut the person or main object out of ``picture`` (H x W x 3 uint8 RGB); None if none is found.
 
     ``faces`` are the picture's faces when the caller has already looked (:func:`find_faces`);
-    with a face the model's mask is trusted as it is, without one it is trimmed by colour.
+    with a face the model's mask is used as it is, without one it is trimmed by colour.
+    """
+    outline = outline_subject(picture, faces)
+    return None if outline is None else cut_out(picture, outline)
+
+
+@dataclass(frozen=True)
+class SubjectOutline:
+    """Where the subject is, before it is cut out (:func:`outline_subject`).
+
+    ``soft``: float32 H x W, the model's confidence (or GrabCut's cut). ``solid``: bool H x W, the
+    parts kept. ``trim``: whether :func:`cut_out` still trims the mask by colour (no face was
+    found). ``bbox`` and ``center`` as in :class:`SubjectLayers`, of ``solid`` before trimming.
+    """
+
+    soft: np.ndarray
+    solid: np.ndarray
+    trim: bool
+    bbox: tuple[int, int, int, int]
+    center: tuple[float, float]
+
+    @property
+    def size(self) -> tuple[float, float]:
+        """The subject box's width and height as fractions of the picture's."""
+        return _box_size(self.bbox, self.solid.shape)
+
+
+def outline_subject(picture: np.ndarray, faces: tuple[Face, ...] | None = None) -> SubjectOutline | None:
+    """Find the subject in ``picture`` without cutting it out; None if there is none.
+
+    Cheap (the model's mask) unless the model finds nothing: then GrabCut, started from a
+    rectangle, decides whether there is a subject at all. The trimming by colour, the costly part
+    for pictures without a face, is left to :func:`cut_out`, which only plans that move the
+    subject need.
     """
     picture = np.ascontiguousarray(picture)
     soft = _selfie_mask(picture)
     solid = _main_parts(soft > 0.5)
     if MIN_AREA <= solid.mean() <= MAX_AREA:
-        if not (faces if faces is not None else find_faces(picture)):
-            solid = _refined(picture, soft, solid)
-        return _layers(picture, soft * solid, solid)
+        trim = not (faces if faces is not None else find_faces(picture))
+        return SubjectOutline(soft, solid, trim, *_box(solid))
     solid = _main_parts(_grabcut_from_rect(picture))
     if MIN_AREA <= solid.mean() <= _MAX_RECT_SHARE * _rect_area():
-        return _layers(picture, solid.astype(np.float32), solid)
+        return SubjectOutline(solid.astype(np.float32), solid, False, *_box(solid))
     return None
+
+
+def trimmed(picture: np.ndarray, outline: SubjectOutline) -> SubjectOutline:
+    """``outline`` trimmed by colour when it still needs to be (GrabCut, the costly step)."""
+    if not outline.trim:
+        return outline
+    solid = _refined(np.ascontiguousarray(picture), outline.soft, outline.solid)
+    return SubjectOutline(outline.soft, solid, False, *_box(solid))
+
+
+def cut_out(picture: np.ndarray, outline: SubjectOutline) -> SubjectLayers:
+    """The subject of ``outline`` cut out of ``picture``, over the background plate."""
+    outline = trimmed(picture, outline)
+    return _layers(np.ascontiguousarray(picture), outline.soft * outline.solid, outline.solid)
 
 
 def find_faces(picture: np.ndarray) -> tuple[Face, ...]:
@@ -120,18 +168,27 @@ def find_faces(picture: np.ndarray) -> tuple[Face, ...]:
     return tuple(sorted(faces, key=lambda face: face.width * face.height, reverse=True))
 
 
-def build_scene(picture: np.ndarray, layers: SubjectLayers | None, faces: tuple[Face, ...]) -> Scene:
-    """What effects and prompts may target in ``picture``: its size, faces and subject."""
+class _Placed(Protocol):
+    @property
+    def center(self) -> tuple[float, float]: ...
+
+    @property
+    def size(self) -> tuple[float, float]: ...
+
+
+def build_scene(picture: np.ndarray, subject: _Placed | None, faces: tuple[Face, ...]) -> Scene:
+    """What effects and prompts may target in ``picture``: its size, faces and subject
+    (its :class:`SubjectLayers` or, before it is cut out, its :class:`SubjectOutline`)."""
     height, width = picture.shape[:2]
-    if layers is None:
+    if subject is None:
         return Scene(width=width, height=height, faces=faces)
     return Scene(
         width=width,
         height=height,
         faces=faces,
         has_subject=True,
-        subject_center=layers.center,
-        subject_size=layers.size,
+        subject_center=subject.center,
+        subject_size=subject.size,
     )
 
 
@@ -215,16 +272,13 @@ def _grabcut(picture: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 def _layers(picture: np.ndarray, soft: np.ndarray, solid: np.ndarray) -> SubjectLayers:
-    height, width = solid.shape
-    short = min(height, width)
+    short = min(solid.shape)
     # The model's soft edge, limited to the parts kept, then feathered a little more.
     grown = cv2.dilate(solid.astype(np.uint8), _disc(max(1, round(_FEATHER * short))))
     mask = cv2.GaussianBlur(soft * grown, (0, 0), sigmaX=max(0.8, _FEATHER * short))
     mask = np.clip(mask, 0.0, 1.0)
     subject_rgba = np.dstack([picture, np.round(mask * 255.0).astype(np.uint8)])
-    rows, cols = np.nonzero(solid)
-    bbox = (int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1)
-    center = (float(cols.mean() + 0.5) / width, float(rows.mean() + 0.5) / height)
+    bbox, center = _box(solid)
     return SubjectLayers(
         mask=mask,
         subject_rgba=subject_rgba,
@@ -233,6 +287,20 @@ def _layers(picture: np.ndarray, soft: np.ndarray, solid: np.ndarray) -> Subject
         center=center,
         area=float(mask.mean()),
     )
+
+
+def _box(solid: np.ndarray) -> tuple[tuple[int, int, int, int], tuple[float, float]]:
+    """The bounding box (pixels, right and bottom exclusive) and centroid (fractions) of ``solid``."""
+    height, width = solid.shape
+    rows, cols = np.nonzero(solid)
+    bbox = (int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1)
+    return bbox, (float(cols.mean() + 0.5) / width, float(rows.mean() + 0.5) / height)
+
+
+def _box_size(bbox: tuple[int, int, int, int], shape: tuple[int, ...]) -> tuple[float, float]:
+    height, width = shape[:2]
+    left, top, right, bottom = bbox
+    return (right - left) / width, (bottom - top) / height
 
 
 def _plate(picture: np.ndarray, solid: np.ndarray) -> np.ndarray:

@@ -13,8 +13,9 @@ finished video it was given.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,16 @@ from reelsmith.pipelines.image2video.audio import (
 )
 from reelsmith.pipelines.image2video.canvas import fit_picture, output_size
 from reelsmith.pipelines.image2video.effects import EFFECTS, effect_by_code
-from reelsmith.pipelines.image2video.layers import SubjectLayers, build_scene, find_faces, separate_subject
-from reelsmith.pipelines.image2video.plan import MotionPlan, Scene, vary
+from reelsmith.pipelines.image2video.layers import (
+    SubjectLayers,
+    SubjectOutline,
+    build_scene,
+    cut_out,
+    find_faces,
+    outline_subject,
+    trimmed,
+)
+from reelsmith.pipelines.image2video.plan import Face, MotionPlan, Scene, vary
 from reelsmith.pipelines.image2video.prompt import plan_from_prompt
 from reelsmith.pipelines.image2video.render import encode, render_frames
 from reelsmith.pipelines.image2video.transition import has_face_pair, transition_frames
@@ -80,24 +89,26 @@ class Image2VideoPipeline:
 
         picture = load_picture(job.inputs["image"])
         size = output_size(params["resolution"], picture.shape[1], picture.shape[0])
-        framed, layers, scene = look_at(picture, size)
+        look = look_at(picture, size)
         progress.update("look", 1.0)
-
-        last = job.inputs.get("last_image")
-        if last is not None:
-            ending, _, _ = look_at(load_picture(last), size)
-            plan = _transition_plan(framed, ending, int(params.get("seed", 0)))
-            frames = transition_frames(framed, ending, size, fps, seconds, int(params.get("seed", 0)))
-        else:
-            plan = self._plan(params, scene)
-            frames = render_frames(framed, plan, size, fps, seconds, layers if plan.uses_subject else None)
-        progress.update("plan", 1.0)
 
         total = fps * seconds
         silent = job.work_dir / "frames.mp4"
         with ThreadPoolExecutor(max_workers=1) as pool:
-            # The sound is only needed at the end: it is made while the frames render.
-            sound = pool.submit(self._sound, job, plan, seconds)
+            # The sound is only needed at the end: it is made while the subject is cut out and
+            # the frames render, on the core the renderer leaves free.
+            last = job.inputs.get("last_image")
+            if last is not None:
+                ending = look_at(load_picture(last), size).framed
+                plan = _transition_plan(look.framed, ending, int(params.get("seed", 0)))
+                sound = pool.submit(self._sound, job, plan, seconds)
+                frames = transition_frames(look.framed, ending, size, fps, seconds, int(params.get("seed", 0)))
+            else:
+                plan = planned(look, self._plan(params, look.scene), lambda scene: self._plan(params, scene))
+                sound = pool.submit(self._sound, job, plan, seconds)
+                layers = look.layers if plan.uses_subject else None
+                frames = render_frames(look.framed, plan, size, fps, seconds, layers)
+            progress.update("plan", 1.0)
             encode(
                 frames,
                 size,
@@ -169,15 +180,56 @@ class Image2VideoPipeline:
         return PipelineResult(files={"video": output}, fields={"video_duration": probe(output).duration})
 
 
-def look_at(picture: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, SubjectLayers | None, Scene]:
-    """The picture fitted to the frame (centred on the main face when cropping), its subject
-    layers, and what planning needs to know about it."""
+class Look:
+    """The picture fitted to the frame, its faces and subject, each found when first asked for.
+
+    Outlining the subject is cheap. Trimming its outline by colour (pictures without a face) and
+    cutting it out over a filled background plate cost up to half a second together, and only
+    plans that move the subject need them.
+    """
+
+    def __init__(self, framed: np.ndarray, faces: tuple[Face, ...]) -> None:
+        self.framed = framed
+        self.faces = faces
+
+    @functools.cached_property
+    def outline(self) -> SubjectOutline | None:
+        return outline_subject(self.framed, self.faces)
+
+    @functools.cached_property
+    def scene(self) -> Scene:
+        """What planning needs to know, from the subject's outline."""
+        return build_scene(self.framed, self.outline, self.faces)
+
+    @functools.cached_property
+    def trimmed(self) -> SubjectOutline | None:
+        """The outline as the cut-out subject has it."""
+        return None if self.outline is None else trimmed(self.framed, self.outline)
+
+    @functools.cached_property
+    def layers(self) -> SubjectLayers | None:
+        return None if self.trimmed is None else cut_out(self.framed, self.trimmed)
+
+
+def look_at(picture: np.ndarray, size: tuple[int, int]) -> Look:
+    """The picture fitted to the frame, centred on the main face when cropping."""
     faces = find_faces(picture)
     center = max(faces, key=lambda face: face.width * face.height).center if faces else None
     framed = fit_picture(picture, size, center)
-    faces = find_faces(framed)
-    layers = separate_subject(framed, faces)
-    return framed, layers, build_scene(framed, layers, faces)
+    return Look(framed, find_faces(framed))
+
+
+def planned(look: Look, plan: MotionPlan, plan_for: Callable[[Scene], MotionPlan]) -> MotionPlan:
+    """The final plan, from ``plan`` (``plan_for(look.scene)``).
+
+    A plan that moves the subject is made again when trimming the outline moved the subject's
+    centre (on pictures without a face): it is then the plan the cut-out subject gives. Other
+    plans aim at the outline's centre and need no trimming.
+    """
+    if not plan.uses_subject:
+        return plan
+    exact = build_scene(look.framed, look.trimmed, look.faces)
+    return plan if exact == look.scene else plan_for(exact)
 
 
 def _transition_plan(first: np.ndarray, last: np.ndarray, seed: int) -> MotionPlan:
@@ -252,11 +304,12 @@ def render_preview(code: str, folder: Path) -> tuple[Path, Path]:
     if clip.exists() and thumbnail.exists():
         return clip, thumbnail
     folder.mkdir(parents=True, exist_ok=True)
-    framed, layers, scene = look_at(load_picture(SAMPLE_PICTURE), PREVIEW_SIZE)
-    plan = effect.plan(scene, 0, PREVIEW_SECONDS)
-    frames = list(
-        render_frames(framed, plan, PREVIEW_SIZE, PREVIEW_FPS, PREVIEW_SECONDS, layers if plan.uses_subject else None)
+    look = look_at(load_picture(SAMPLE_PICTURE), PREVIEW_SIZE)
+    plan = planned(
+        look, effect.plan(look.scene, 0, PREVIEW_SECONDS), lambda scene: effect.plan(scene, 0, PREVIEW_SECONDS)
     )
+    layers = look.layers if plan.uses_subject else None
+    frames = list(render_frames(look.framed, plan, PREVIEW_SIZE, PREVIEW_FPS, PREVIEW_SECONDS, layers))
     partial = clip.with_suffix(".part.mp4")
     encode(iter(frames), PREVIEW_SIZE, PREVIEW_FPS, partial)
     partial.replace(clip)
