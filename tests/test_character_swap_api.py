@@ -88,7 +88,11 @@ def test_price_follows_resolution_and_duration(
 
 
 def test_aliases_are_accepted(pro: Team, media_url: str) -> None:
-    body = {"image_url": f"{media_url}/portrait.jpg", "video_url": f"{media_url}/clip.mp4", "webhookurl": "https://e.com/h"}
+    body = {
+        "image_url": f"{media_url}/portrait.jpg",
+        "video_url": f"{media_url}/clip.mp4",
+        "webhookurl": "https://e.com/h",
+    }
     data = pro.post(CREATE, body)["data"]
     assert data["image_url"].endswith("portrait.jpg") and data["webhookUrl"] == "https://e.com/h"
 

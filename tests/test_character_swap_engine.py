@@ -114,9 +114,7 @@ def test_the_swapped_face_is_no_shakier_than_the_filmed_one(swapped: Swapped) ->
     assert _jitter([face.points for face in tracked if face]) < 0.7 * filmed
 
 
-def test_frames_without_a_face_pass_through_and_the_face_is_found_after_a_cut(
-    media_dir: Path, tmp_path: Path
-) -> None:
+def test_frames_without_a_face_pass_through_and_the_face_is_found_after_a_cut(media_dir: Path, tmp_path: Path) -> None:
     # One second of a test pattern, then a cut to the talking man.
     clip = tmp_path / "cut.mp4"
     ffmpeg(

@@ -120,7 +120,8 @@ def test_failed_task_payload_carries_the_reason_and_the_refund(
 def test_character_swap_and_translation_types(runtime: Runtime, pro: Team, media_url: str, receiver: Receiver) -> None:
     swap = pro.post(
         "/api/open/v4/characterSwap/create",
-        {"image": f"{media_url}/face.png", "video": f"{media_url}/clip.mp4", "webhookUrl": receiver.url},
+        # animate, driven by a test pattern: no face, so the task fails
+        {"image": f"{media_url}/portrait.png", "video": f"{media_url}/clip.mp4", "webhookUrl": receiver.url},
     )["data"]["_id"]
     translation = pro.post(
         "/api/open/v3/content/video/createbytranslate",

@@ -78,18 +78,18 @@ def signed_areas(corners: np.ndarray) -> np.ndarray:
     return edge_1[:, 0] * edge_2[:, 1] - edge_2[:, 0] * edge_1[:, 1]
 
 
-def affine_maps(corners: np.ndarray, sources: np.ndarray) -> np.ndarray:
+def affine_maps(corners: np.ndarray, sources: np.ndarray, flat: float = _FLAT) -> np.ndarray:
     """Per triangle, the affine map from its ``corners`` (T x 3 x 2) to ``sources`` (T x 3 x C).
 
     Returns (T + 1) x 3 x C coefficients, rows ``a_x``, ``a_y``, ``c`` with
     ``source = a_x * x + a_y * y + c``; the extra last one is the identity (for C = 2, or for
-    C = 4 as two stacked identities).
+    C = 4 as two stacked identities). Triangles with a doubled area up to ``flat`` get some
+    finite map: they are never drawn.
     """
     edge_1 = corners[:, 1] - corners[:, 0]
     edge_2 = corners[:, 2] - corners[:, 0]
     determinant = signed_areas(corners)
-    # A flat triangle is never drawn; any finite map will do for it.
-    safe = np.where(np.abs(determinant) <= _FLAT, 1.0, determinant)[:, None]
+    safe = np.where(np.abs(determinant) <= flat, 1.0, determinant)[:, None]
     change_1 = sources[:, 1] - sources[:, 0]
     change_2 = sources[:, 2] - sources[:, 0]
     a_x = (edge_2[:, 1:2] * change_1 - edge_1[:, 1:2] * change_2) / safe

@@ -137,11 +137,17 @@ def animate_frames(
             if face is not None:
                 report.swapped += 1
             elif report.swapped == 0 and report.frames >= _DRIVER_LOOK_SECONDS * fps:
-                raise PipelineError(
-                    f"no face was found in the first {_DRIVER_LOOK_SECONDS:g} seconds of the video; "
-                    "animate mode needs a driving face"
-                )
+                raise _no_driving_face()
             yield animator.frame(face.points if face is not None else None)
+    if report.swapped == 0:  # a video shorter than the time looked at
+        raise _no_driving_face()
+
+
+def _no_driving_face() -> PipelineError:
+    return PipelineError(
+        f"no face was found in the first {_DRIVER_LOOK_SECONDS:g} seconds of the video; "
+        "animate mode needs a driving face"
+    )
 
 
 def output_size(width: float, height: float, resolution: str) -> tuple[int, int]:

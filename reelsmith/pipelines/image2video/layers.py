@@ -23,16 +23,14 @@ from two threads at once).
 
 from __future__ import annotations
 
-import functools
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import cv2
 import numpy as np
 
+from reelsmith.faces.detection import find_faces as detect_faces
+from reelsmith.faces.segmentation import person_mask
 from reelsmith.pipelines.image2video.plan import Face, Scene
 
 MIN_AREA = 0.02
@@ -58,9 +56,6 @@ _MAX_RECT_SHARE = 0.9
 _SURE_BACKGROUND = 0.05
 _MIN_KEPT = 0.4
 _GAP_CLOSING = 0.02
-_MIN_FACE_SCORE = 0.5
-
-_graph_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -127,7 +122,7 @@ def outline_subject(picture: np.ndarray, faces: tuple[Face, ...] | None = None) 
     subject need.
     """
     picture = np.ascontiguousarray(picture)
-    soft = _selfie_mask(picture)
+    soft = person_mask(picture)
     solid = _main_parts(soft > 0.5)
     if MIN_AREA <= solid.mean() <= MAX_AREA:
         trim = not (faces if faces is not None else find_faces(picture))
@@ -154,18 +149,7 @@ def cut_out(picture: np.ndarray, outline: SubjectOutline) -> SubjectLayers:
 
 def find_faces(picture: np.ndarray) -> tuple[Face, ...]:
     """The faces in ``picture`` (H x W x 3 uint8 RGB), largest first, in fractions of the picture."""
-    with _graph("faces") as detector:
-        result = detector.process(np.ascontiguousarray(picture))
-    faces = []
-    for detection in result.detections or ():
-        if detection.score and detection.score[0] < _MIN_FACE_SCORE:
-            continue
-        box = detection.location_data.relative_bounding_box
-        left, top = max(0.0, box.xmin), max(0.0, box.ymin)
-        right, bottom = min(1.0, box.xmin + box.width), min(1.0, box.ymin + box.height)
-        if right > left and bottom > top:
-            faces.append(Face(center=((left + right) / 2, (top + bottom) / 2), width=right - left, height=bottom - top))
-    return tuple(sorted(faces, key=lambda face: face.width * face.height, reverse=True))
+    return tuple(Face(center=box.center, width=box.width, height=box.height) for box in detect_faces(picture))
 
 
 class _Placed(Protocol):
@@ -190,28 +174,6 @@ def build_scene(picture: np.ndarray, subject: _Placed | None, faces: tuple[Face,
         subject_center=subject.center,
         subject_size=subject.size,
     )
-
-
-@functools.cache
-def _build_graph(kind: str) -> Any:
-    # Imported here: loading MediaPipe takes a second, and only this module needs it.
-    import mediapipe as mp
-
-    if kind == "faces":
-        return mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=_MIN_FACE_SCORE)
-    return mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=1)
-
-
-@contextmanager
-def _graph(kind: str) -> Iterator[Any]:
-    with _graph_lock:
-        yield _build_graph(kind)
-
-
-def _selfie_mask(picture: np.ndarray) -> np.ndarray:
-    with _graph("selfie") as segmenter:
-        mask = segmenter.process(picture).segmentation_mask
-    return np.clip(mask, 0.0, 1.0).astype(np.float32)
 
 
 def _main_parts(binary: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ Sign conventions: pan + moves the view right (the picture slides left), tilt + m
 down, roll + turns the camera counter-clockwise (the picture turns clockwise), spin + turns the
 subject counter-clockwise, sway + and wobble + lean the subject's top to the right.
 
-Encoding streams raw RGB frames into the ffmpeg binary through a pipe from a writer thread, so
+Encoding (reelsmith.media.encode) streams raw RGB frames into ffmpeg through a pipe from a writer thread, so
 the next frame is rendered while the last one is written and encoded; the clip is never held in
 memory. Audio joins in a second pass that copies the video, cut to the video's exact length.
 """
@@ -37,19 +37,15 @@ memory. Audio joins in a second pass that copies the video, cut to the video's e
 from __future__ import annotations
 
 import math
-import queue
-import subprocess
-import tempfile
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import Literal
 
 import cv2
 import numpy as np
 
-from reelsmith.media.probe import ffmpeg_exe
+from reelsmith.media.encode import EncodeError, encode_frames, put_audio
 from reelsmith.pipelines.image2video.canvas import backdrop
 from reelsmith.pipelines.image2video.easing import ease
 from reelsmith.pipelines.image2video.layers import SubjectLayers
@@ -86,14 +82,7 @@ _PAD = 0.3
 # tens of pixels, and this is 64 times less work than computing every pixel.
 _WARP_STEP = 8
 
-_QUEUE_FRAMES = 4
-_CRF = 20
-_AUDIO_BITRATE = "192k"
-
-
-class EncodeError(RuntimeError):
-    """ffmpeg failed, or was given no frames; the message ends with what ffmpeg said."""
-
+__all__ = ["EncodeError", "encode", "render_frames"]
 
 # --- frames ---------------------------------------------------------------------------------
 
@@ -732,142 +721,15 @@ def encode(
     the encoder; an exception from it (a cancellation) stops ffmpeg and removes the partial file.
     Raises :class:`EncodeError` when ffmpeg fails.
     """
-    width, height = size
-    if width % 2 or height % 2:
-        raise ValueError(f"H.264 in yuv420p needs even sides, got {width}x{height}")
     out_path = Path(out_path)
     if audio_path is None:
-        _encode_video(frames, size, fps, out_path, on_frame)
+        encode_frames(frames, size, fps, out_path, on_frame)
         return
-    # The video's length is known only once the last frame is in, and ffmpeg's -shortest cuts
-    # audio a few hundred milliseconds late; so the audio joins in a second, copying pass.
+    # The video's length is known only once the last frame is in: the audio joins in a second,
+    # copying pass (see reelsmith.media.encode).
     silent = out_path.with_name(f".{out_path.stem}.video{out_path.suffix}")
     try:
-        count = _encode_video(frames, size, fps, silent, on_frame)
-        _run_ffmpeg(_mux_command(silent, Path(audio_path), count / fps, out_path), out_path)
+        count = encode_frames(frames, size, fps, silent, on_frame)
+        put_audio(silent, Path(audio_path), count / fps, out_path)
     finally:
         silent.unlink(missing_ok=True)
-
-
-def _encode_video(
-    frames: Iterable[np.ndarray],
-    size: tuple[int, int],
-    fps: int,
-    out_path: Path,
-    on_frame: Callable[[int], None] | None,
-) -> int:
-    width, height = size
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            _video_command(size, fps, out_path), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log
-        )
-        assert process.stdin is not None
-        writer = _PipeWriter(process.stdin)
-        try:
-            count = _feed(frames, (height, width, 3), writer, on_frame)
-            writer.close()
-            code = process.wait()
-        except BaseException:
-            process.kill()
-            writer.close()
-            process.wait()
-            out_path.unlink(missing_ok=True)
-            raise
-        if code != 0 or writer.error is not None or count == 0:
-            out_path.unlink(missing_ok=True)
-            reason = "no frames to encode" if count == 0 else f"ffmpeg exited with {code}"
-            raise EncodeError(_with_log(reason, log))
-    return count
-
-
-def _run_ffmpeg(command: list[str], out_path: Path) -> None:
-    with tempfile.TemporaryFile() as log:
-        code = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log).returncode
-        if code != 0:
-            out_path.unlink(missing_ok=True)
-            raise EncodeError(_with_log(f"ffmpeg exited with {code}", log))
-
-
-def _with_log(reason: str, log: IO[bytes]) -> str:
-    log.seek(0)
-    said = log.read().decode("utf-8", "replace").strip()[-2000:]
-    return f"{reason}: {said}" if said else reason
-
-
-def _feed(
-    frames: Iterable[np.ndarray],
-    shape: tuple[int, int, int],
-    writer: _PipeWriter,
-    on_frame: Callable[[int], None] | None,
-) -> int:
-    count = 0
-    for frame in frames:
-        if frame.shape != shape or frame.dtype != np.uint8:
-            raise ValueError(f"frame {count} is {frame.shape} {frame.dtype}, expected {shape} uint8")
-        if not writer.put(frame):
-            break
-        count += 1
-        if on_frame is not None:
-            on_frame(count)
-    return count
-
-
-def _video_command(size: tuple[int, int], fps: int, out_path: Path) -> list[str]:
-    width, height = size
-    return [
-        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-        "-f", "rawvideo", "-pix_fmt", "rgb24", "-video_size", f"{width}x{height}", "-framerate", str(fps),
-        "-i", "pipe:0",
-        "-c:v", "libx264", "-preset", "veryfast", "-crf", str(_CRF), "-pix_fmt", "yuv420p",
-        "-movflags", "+faststart", str(out_path),
-    ]  # fmt: skip
-
-
-def _mux_command(video: Path, audio: Path, seconds: float, out_path: Path) -> list[str]:
-    # Silence pads short audio; -t cuts long audio (and ends exactly at the video's last frame).
-    return [
-        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-        "-i", str(video), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
-        "-c:v", "copy", "-c:a", "aac", "-b:a", _AUDIO_BITRATE, "-af", "apad", "-t", f"{seconds:.6f}",
-        "-movflags", "+faststart", str(out_path),
-    ]  # fmt: skip
-
-
-class _PipeWriter:
-    """Writes frames into ffmpeg's stdin from a thread, a few frames behind the renderer."""
-
-    def __init__(self, pipe: IO[bytes]) -> None:
-        self.error: OSError | None = None
-        self._pipe = pipe
-        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=_QUEUE_FRAMES)
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name="ffmpeg-writer", daemon=True)
-        self._thread.start()
-
-    def put(self, frame: np.ndarray) -> bool:
-        """Queue ``frame``; False once ffmpeg stopped reading (its error says why)."""
-        if self.error is not None:
-            return False
-        self._queue.put(np.ascontiguousarray(frame))
-        return True
-
-    def close(self) -> None:
-        """Let the queued frames through, then close the pipe (ffmpeg finishes the file)."""
-        if self._closed:
-            return
-        self._closed = True
-        self._queue.put(None)
-        self._thread.join()
-
-    def _run(self) -> None:
-        while (frame := self._queue.get()) is not None:
-            # After a failed write keep draining, so the renderer is never stuck on a full queue.
-            if self.error is None:
-                try:
-                    self._pipe.write(memoryview(frame).cast("B"))
-                except OSError as exc:
-                    self.error = exc
-        try:
-            self._pipe.close()
-        except OSError as exc:
-            self.error = self.error or exc

@@ -32,6 +32,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from reelsmith.faces.mesh_warp import affine_maps, delaunay, signed_areas
 from reelsmith.pipelines.image2video.easing import ease
 
 HOLD = 0.1
@@ -180,7 +181,7 @@ class _Morph:
         return cls(
             start=start,
             end=end,
-            triangles=_triangulate((start + end) / 2.0, width, height),
+            triangles=delaunay((start + end) / 2.0, (width, height)),
             grid=np.dstack([grid_x, grid_y]).astype(np.float32),
             to_grid=to_grid,
             size=size,
@@ -199,7 +200,7 @@ class _Morph:
         """For each frame pixel, where to read the first and the last picture (two H x W x 2 maps)."""
         corners = points[self.triangles]
         sources = np.concatenate([self.start[self.triangles], self.end[self.triangles]], axis=2)
-        coefficients = _affine_maps(corners, sources)
+        coefficients = affine_maps(corners, sources, flat=_FLAT)
         picked = coefficients.astype(np.float32)[self._labels(corners)]
         x, y = self.grid[..., :1], self.grid[..., 1:]
         read = picked[..., 0, :] * x + picked[..., 1, :] * y + picked[..., 2, :]
@@ -219,7 +220,7 @@ class _Morph:
         # Rasterizing also claims points just beside a triangle's edges, where its affine map is
         # extrapolated: harmless for a large triangle, wild for a sliver. Drawn smallest first,
         # such points go to the larger neighbour, drawn over them.
-        areas = np.abs(_doubled_areas(on_grid))
+        areas = np.abs(signed_areas(on_grid))
         for index in np.argsort(areas):
             if areas[index] > _FLAT:
                 cv2.fillConvexPoly(labels, fixed[index], int(index), lineType=cv2.LINE_8, shift=_SHIFT)
@@ -237,45 +238,3 @@ def _inside(points: np.ndarray, width: int, height: int) -> np.ndarray:
     # A mesh point can fall just outside the picture (a chin at the bottom edge); keeping it a
     # pixel inside keeps it apart from the border anchors and the triangulation valid.
     return np.clip(points, 1.0, (width - 2.0, height - 2.0))
-
-
-def _triangulate(points: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Delaunay triangles of ``points`` (N x 2, inside the frame) as T x 3 indices into them."""
-    subdivision = cv2.Subdiv2D((0, 0, width, height))
-    subdivision.insert([(float(x), float(y)) for x, y in points])
-    corners = subdivision.getTriangleList().reshape(-1, 3, 2).astype(np.float64)
-    # Subdiv2D gives corners, not indices; each is a copy of an inserted point (float32).
-    distances = np.linalg.norm(corners[:, :, None, :] - points[None, None, :, :], axis=3)
-    indices = np.argmin(distances, axis=2)
-    matched = np.all(np.min(distances, axis=2) < 0.01, axis=1)
-    distinct = (indices[:, 0] != indices[:, 1]) & (indices[:, 1] != indices[:, 2]) & (indices[:, 0] != indices[:, 2])
-    return indices[matched & distinct]
-
-
-def _doubled_areas(corners: np.ndarray) -> np.ndarray:
-    """Twice the signed area of each triangle (T x 3 x 2)."""
-    edge_1 = corners[:, 1] - corners[:, 0]
-    edge_2 = corners[:, 2] - corners[:, 0]
-    return edge_1[:, 0] * edge_2[:, 1] - edge_2[:, 0] * edge_1[:, 1]
-
-
-def _affine_maps(corners: np.ndarray, sources: np.ndarray) -> np.ndarray:
-    """Per triangle, the affine maps from its ``corners`` (T x 3 x 2) to its ``sources`` (T x 3 x C).
-
-    Returns (T + 1) x 3 x C coefficients, rows ``a_x``, ``a_y``, ``c`` with
-    ``source = a_x * x + a_y * y + c``; the extra last one is the identity.
-    """
-    edge_1 = corners[:, 1] - corners[:, 0]
-    edge_2 = corners[:, 2] - corners[:, 0]
-    determinant = _doubled_areas(corners)
-    # A flat triangle is never drawn (see ``_Morph._labels``); any finite map will do for it.
-    safe = np.where(np.abs(determinant) <= _FLAT, 1.0, determinant)[:, None]
-    change_1 = sources[:, 1] - sources[:, 0]
-    change_2 = sources[:, 2] - sources[:, 0]
-    a_x = (edge_2[:, 1:2] * change_1 - edge_1[:, 1:2] * change_2) / safe
-    a_y = (edge_1[:, 0:1] * change_2 - edge_2[:, 0:1] * change_1) / safe
-    c = sources[:, 0] - a_x * corners[:, 0, 0:1] - a_y * corners[:, 0, 1:2]
-    identity = np.zeros((1, 3, sources.shape[2]))
-    identity[0, 0, 0::2] = 1.0
-    identity[0, 1, 1::2] = 1.0
-    return np.concatenate([np.stack([a_x, a_y, c], axis=1), identity])
