@@ -72,12 +72,12 @@ def main() -> None:
         image = folder / "astronaut.png"
         Image.fromarray(data.astronaut()).save(image)
         clip = make_clip(folder, args.repeat)
-        frames = probe(clip).frame_count
+        info = probe(clip)
+        frames = info.frame_count
         mode_seconds(image, clip, "480p", "replace", folder)  # warm-up: MediaPipe's graphs load once
         print(f"clip: {frames} frames; character: skimage astronaut")
         print(f"{'resolution':>10} {'size':>9} {'floor fps':>10} {'mode':>8} {'fps':>6} {'ratio':>6}")
         for resolution in args.resolutions.split(","):
-            info = probe(clip)
             width, height = output_size(info.display_width, info.height, resolution)
             floor = floor_seconds(clip, resolution, folder)
             for mode in ("replace", "animate"):

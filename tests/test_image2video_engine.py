@@ -9,7 +9,6 @@ from typing import Any
 import av
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 
 from reelsmith.media.probe import probe
 from reelsmith.runtime import Runtime
@@ -28,20 +27,13 @@ def _finish(runtime: Runtime, team: Team, body: dict[str, Any]) -> dict[str, Any
     return result  # type: ignore[no-any-return]
 
 
-def _download(client: TestClient, url: str, path: Path) -> Path:
-    response = client.get(url)
-    assert response.status_code == 200
-    path.write_bytes(response.content)
-    return path
-
-
 def _frames(path: Path) -> list[np.ndarray]:
     with av.open(str(path)) as container:
         return [frame.to_ndarray(format="gray") for frame in container.decode(video=0)]
 
 
 def test_effect_clip_has_the_asked_length_size_sound_and_motion(
-    runtime: Runtime, client: TestClient, pro: Team, media_url: str, tmp_path: Path
+    runtime: Runtime, pro: Team, media_url: str, tmp_path: Path
 ) -> None:
     body = {
         "image_url": f"{media_url}/coffee.jpg",
@@ -52,7 +44,7 @@ def test_effect_clip_has_the_asked_length_size_sound_and_motion(
         "audio_type": 1,
     }
     result = _finish(runtime, pro, body)
-    video = _download(client, result["video_url"], tmp_path / "zoom.mp4")
+    video = pro.download(result["video_url"], tmp_path / "zoom.mp4")
     info = probe(video)
     assert (info.width, info.height) == (1280, 720)
     assert info.fps == pytest.approx(30) and info.frame_count == 150
@@ -64,7 +56,7 @@ def test_effect_clip_has_the_asked_length_size_sound_and_motion(
 
 
 def test_prompt_clip_keeps_the_plan_and_has_no_sound_when_asked(
-    runtime: Runtime, client: TestClient, pro: Team, media_url: str, tmp_path: Path
+    runtime: Runtime, pro: Team, media_url: str, tmp_path: Path
 ) -> None:
     body = {
         "image_url": f"{media_url}/astronaut.png",
@@ -78,13 +70,13 @@ def test_prompt_clip_keeps_the_plan_and_has_no_sound_when_asked(
     kinds = [move["kind"] for move in result["motion_plan"]["moves"]]
     assert "zoom" in kinds and "pan" in kinds and "shake" not in kinds
     assert result["motion_plan"]["description"]
-    video = _download(client, result["video_url"], tmp_path / "prompt.mp4")
+    video = pro.download(result["video_url"], tmp_path / "prompt.mp4")
     info = probe(video)
     assert (info.width, info.height) == (720, 720) and not info.has_audio
 
 
 def test_given_audio_then_new_audio_on_the_finished_video(
-    runtime: Runtime, client: TestClient, pro: Team, media_url: str, tmp_path: Path
+    runtime: Runtime, pro: Team, media_url: str, tmp_path: Path
 ) -> None:
     body = {
         "image_url": f"{media_url}/coffee.jpg",
@@ -95,14 +87,14 @@ def test_given_audio_then_new_audio_on_the_finished_video(
         "audio_url": f"{media_url}/tone.mp3",
     }
     first = _finish(runtime, pro, body)
-    info = probe(_download(client, first["video_url"], tmp_path / "given.mp4"))
+    info = probe(pro.download(first["video_url"], tmp_path / "given.mp4"))
     assert info.has_audio and info.duration == pytest.approx(5.0, abs=0.05)
     again = pro.post("/api/open/v4/image2Video/updateVideoAudio", {"pre_video_id": first["_id"], "audio_type": 1})
     assert again["code"] == 1000, again
     run_pending(runtime)
     [second] = pro.post(RESULTS, {"_ids": again["data"]["_id"]})["data"]["result"]
     assert second["status"] == 3 and second["only_add_audio"] is True
-    info = probe(_download(client, second["video_url"], tmp_path / "readded.mp4"))
+    info = probe(pro.download(second["video_url"], tmp_path / "readded.mp4"))
     assert info.has_audio and info.frame_count == 150
 
 
@@ -120,9 +112,7 @@ def test_catalogs_describe_the_engine_and_previews_render(pro: Team) -> None:
     assert [r["unit_credit"] for r in model["resolutionList"]] == [20, 25, 30]
 
 
-def test_batch_count_gives_distinct_variations(
-    runtime: Runtime, client: TestClient, pro: Team, media_url: str, tmp_path: Path
-) -> None:
+def test_batch_count_gives_distinct_variations(runtime: Runtime, pro: Team, media_url: str, tmp_path: Path) -> None:
     body = {
         "image_url": f"{media_url}/coffee.jpg",
         "prompt": "",
@@ -139,13 +129,11 @@ def test_batch_count_gives_distinct_variations(
     first, second = (r["motion_plan"] for r in results)
     assert first["moves"][0]["kind"] == second["moves"][0]["kind"] == "pan"
     assert first["moves"] != second["moves"]
-    frames = [_frames(_download(client, r["video_url"], tmp_path / f"{i}.mp4"))[75] for i, r in enumerate(results)]
+    frames = [_frames(pro.download(r["video_url"], tmp_path / f"{i}.mp4"))[75] for i, r in enumerate(results)]
     assert np.abs(frames[0].astype(int) - frames[1].astype(int)).mean() > 1
 
 
-def test_last_frame_makes_a_transition(
-    runtime: Runtime, client: TestClient, pro: Team, media_url: str, tmp_path: Path
-) -> None:
+def test_last_frame_makes_a_transition(runtime: Runtime, pro: Team, media_url: str, tmp_path: Path) -> None:
     body = {
         "image_url": f"{media_url}/coffee.jpg",
         "last_image_url": f"{media_url}/astronaut.png",
@@ -159,7 +147,7 @@ def test_last_frame_makes_a_transition(
     [result] = pro.post(RESULTS, {"_ids": created["_id"]})["data"]["result"]
     assert result["status"] == 3, result
     assert result["motion_plan"]["source"] == "transition"
-    frames = _frames(_download(client, result["video_url"], tmp_path / "transition.mp4"))
+    frames = _frames(pro.download(result["video_url"], tmp_path / "transition.mp4"))
     assert len(frames) == 150
     first, middle, last = (frames[i].astype(int) for i in (0, 75, 149))
     assert np.abs(first - frames[10].astype(int)).mean() < 2  # held at the start

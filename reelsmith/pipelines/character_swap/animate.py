@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from reelsmith.faces.blending import composite
 from reelsmith.faces.landmarks import FACE_OVAL, INNER_LIPS, LOWER_LIP_INNER, UPPER_LIP_INNER, find_face
 from reelsmith.faces.mesh_warp import delaunay, warp_mesh
 from reelsmith.faces.segmentation import person_mask
@@ -91,13 +92,13 @@ class Animator:
         self.border = _border_points(*self.size)
         self.sources = np.vstack([self.face, self.ring, self.border])
         self.triangles = delaunay(self.sources, self.size)
-        alpha = person_mask(picture)
-        head = np.zeros(alpha.shape, np.uint8)
+        person = person_mask(picture)
+        head = np.zeros(person.shape, np.uint8)
         cv2.fillPoly(head, [np.round(self.ring).astype(np.int32)], 1)
         # The person as the segmenter sees it, and at least the head (a drawn character).
-        self.alpha = np.maximum(alpha, cv2.GaussianBlur(head.astype(np.float32), (0, 0), radius * 0.1))
-        self.layer = np.dstack([picture, np.round(self.alpha * 255).astype(np.uint8)])
-        self.plate = _painted_out(picture, self.alpha)
+        alpha = np.maximum(person, cv2.GaussianBlur(head.astype(np.float32), (0, 0), radius * 0.1))
+        self.layer = np.dstack([picture, np.round(alpha * 255).astype(np.uint8)])
+        self.plate = _painted_out(picture, alpha)
         self._reference: np.ndarray | None = None
         self._driver_to_character: Similarity | None = None
 
@@ -124,10 +125,8 @@ class Animator:
         output = self.plate.copy()
         if patch is None:
             return output
-        box = patch.box
-        alpha = patch.pixels[..., 3:].astype(np.float32) / 255.0 * patch.covered[..., None]
-        region = output[box.slices]
-        region[...] = np.clip(patch.pixels[..., :3] * alpha + region * (1.0 - alpha) + 0.5, 0, 255).astype(np.uint8)
+        alpha = patch.pixels[..., 3].astype(np.float32) / 255.0 * patch.covered
+        composite(output, patch.pixels[..., :3], alpha, (patch.box.left, patch.box.top))
         _draw_mouth(output, targets[: len(self.face)])
         return output
 
@@ -180,6 +179,5 @@ def _draw_mouth(frame: np.ndarray, face: np.ndarray) -> None:
     cv2.ellipse(interior, centre, axes, 0, 180, 360, _TONGUE, -1)
     mask = np.zeros((height, width), np.uint8)
     cv2.fillPoly(mask, [lips - shift], 255)
-    alpha = cv2.GaussianBlur(mask, (0, 0), max(0.8, 0.05 * opening)).astype(np.float32)[..., None] / 255.0
-    region = frame[top:bottom, left:right]
-    region[...] = np.clip(interior * alpha + region * (1.0 - alpha) + 0.5, 0, 255).astype(np.uint8)
+    alpha = cv2.GaussianBlur(mask, (0, 0), max(0.8, 0.05 * opening)).astype(np.float32) / 255.0
+    composite(frame, interior, alpha, (left, top))
