@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 
 from reelsmith.media.probe import ffmpeg_exe, probe
+from reelsmith.media.sound import write_wav
 from reelsmith.pipelines.image2video.audio import (
     AudioError,
     design_soundtrack,
     impact_times,
     prepare_given_audio,
     replace_audio,
-    write_wav,
 )
 from reelsmith.pipelines.image2video.plan import MotionPlan, Move
 from tests.media import ffmpeg, make_video

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reelsmith.errors import ApiError, Code
+from reelsmith.languages import LANGUAGES
 from reelsmith.runtime import Runtime
 from reelsmith.services.accounts import Caller
 from reelsmith.services.inputs import InputBatch
-from reelsmith.services.languages import LANGUAGES
 from reelsmith.services.pricing import translation_price
 from reelsmith.services.tasks import NewTask, checked_webhook
 from reelsmith.store.models import TaskRecord

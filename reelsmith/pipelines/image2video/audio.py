@@ -27,7 +27,6 @@ import json
 import math
 import re
 import subprocess
-import wave
 from fractions import Fraction
 from pathlib import Path
 
@@ -432,17 +431,6 @@ def _master(mix: np.ndarray, sample_rate: int) -> np.ndarray:
     mix *= 10 ** (PEAK_DBFS / 20) / float(np.max(np.abs(mix)))
     mix *= _fades(len(mix), sample_rate, EDGE_FADE_SECONDS, EDGE_FADE_SECONDS)[:, None]
     return mix.astype(np.float32)
-
-
-def write_wav(samples: np.ndarray, sample_rate: int, path: Path) -> None:
-    """Write float samples (``(N, channels)``, or ``(N,)`` for mono) in -1..1 as 16-bit PCM WAV."""
-    frames = samples if samples.ndim == 2 else samples[:, None]
-    pcm = np.round(np.clip(frames, -1.0, 1.0) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(frames.shape[1])
-        out.setsampwidth(2)
-        out.setframerate(sample_rate)
-        out.writeframes(pcm.tobytes())
 
 
 # --- the user's audio --------------------------------------------------------------------------

@@ -25,13 +25,13 @@ import numpy as np
 
 from reelsmith.media.picture import load_picture
 from reelsmith.media.probe import probe
+from reelsmith.media.sound import write_wav
 from reelsmith.pipelines.base import Job, PipelineError, PipelineResult, Stage, StageProgress
 from reelsmith.pipelines.image2video.audio import (
     AudioError,
     design_soundtrack,
     prepare_given_audio,
     replace_audio,
-    write_wav,
 )
 from reelsmith.pipelines.image2video.canvas import fit_picture, output_size
 from reelsmith.pipelines.image2video.effects import EFFECTS, effect_by_code
