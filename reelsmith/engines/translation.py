@@ -121,7 +121,9 @@ class ApertiumTranslator:
             return []
         output = self._call(mode, "\n".join(texts) + "\n").split("\n")[:-1]
         translated = [line.strip() for line in output]
-        if len(translated) == len(texts) and all(line or not text for text, line in zip(texts, translated, strict=True)):
+        if len(translated) != len(texts):
+            return [self._call(mode, text + "\n").strip() for text in texts]
+        if all(line or not text for text, line in zip(texts, translated, strict=True)):
             return translated
         return [self._call(mode, text + "\n").strip() for text in texts]
 

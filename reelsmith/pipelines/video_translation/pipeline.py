@@ -1,0 +1,375 @@
+"""Video Translation on a CPU: a video's speech recognised, translated, re-voiced and captioned.
+
+Stages, top to bottom (each a module of this package or an engine in ``reelsmith.engines``):
+  1. probe      - the source's length, size and sound;
+  2. audio      - its sound at 16 kHz for listening and 44.1 kHz stereo for the mix;
+  3. speech     - where someone speaks (Silero voice activity);
+  4. recognise  - the words and their times (faster-whisper), shared by the request's tasks;
+                  or the lines of ``caption_url`` instead;
+  5. segment    - words grouped into subtitle lines;
+  6. speakers   - who says each line (voice features, clustered);
+  7. translate  - each line into the target language, ``studio_voice`` words kept or forced;
+  8. synthesise - each line spoken in its speaker's voice and the requested style;
+  9. fit        - each line's speech fitted into its slot (stretch, borrow silence, hold);
+ 10. mix        - the new voice over the ducked (or removed) source sound;
+ 11. captions   - SRT files of both languages, and the burn-in file for ``caption_type``;
+ 12. encode     - the caption-free video and the captioned one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reelsmith.engines.language_id import detect_language
+from reelsmith.engines.recognition import (
+    BUNDLED_SHA256,
+    SAMPLE_RATE,
+    RecognitionError,
+    WhisperRecognizer,
+    bundled_model_dir,
+)
+from reelsmith.engines.speech import EspeakSynthesizer, SynthesisError, Voice
+from reelsmith.engines.translation import ApertiumTranslator, ChatTranslator, TranslationError, Translator
+from reelsmith.languages import LANGUAGES
+from reelsmith.media.encode import EncodeError
+from reelsmith.media.probe import probe
+from reelsmith.media.sound import SoundError, read_audio, write_wav
+from reelsmith.pipelines.base import EngineUnavailable, Job, PipelineError, PipelineResult, Stage, StageProgress
+from reelsmith.pipelines.video_translation.assemble import Cover, captioned_video, plain_video
+from reelsmith.pipelines.video_translation.captions import (
+    CaptionError,
+    Line,
+    lines_from_words,
+    read_captions,
+    shifted,
+    write_burn_in,
+    write_srt,
+)
+from reelsmith.pipelines.video_translation.mixing import MIX_RATE, mix, with_holds
+from reelsmith.pipelines.video_translation.speakers import speaker_labels
+from reelsmith.pipelines.video_translation.speech_activity import speech_spans
+from reelsmith.pipelines.video_translation.studio_voice import StudioVoice, restore_tokens
+from reelsmith.pipelines.video_translation.timing import Placement, Timeline, fit_lines
+from reelsmith.pipelines.video_translation.transcripts import shared_transcript, transcript_key
+from reelsmith.settings import Settings
+
+STAGES = [
+    Stage("probe", 0.1),
+    Stage("audio", 0.3),
+    Stage("speech", 0.3),
+    Stage("recognise", 3),
+    Stage("segment", 0.1),
+    Stage("speakers", 0.2),
+    Stage("translate", 0.5),
+    Stage("synthesise", 1.5),
+    Stage("fit", 0.5),
+    Stage("mix", 0.3),
+    Stage("captions", 0.1),
+    Stage("encode", 3),
+]
+# caption_type: which lines are burned in, and where.
+_BURN_IN = {
+    1: ("original", "bottom"),
+    2: ("translated", "bottom"),
+    3: ("translated", "boxed"),
+    4: ("translated", "top"),
+}
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What the source says, however it was found out."""
+
+    lines: list[Line]
+    language: str
+    recognition: dict[str, Any]
+
+
+class VideoTranslationPipeline:
+    engine = "video-translation"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        model_dir = settings.whisper_model_dir or bundled_model_dir()
+        expected = settings.whisper_model_sha256 or (BUNDLED_SHA256 if settings.whisper_model_dir is None else None)
+        threads = settings.recognition_threads or os.cpu_count() or 1
+        self.recognizer = WhisperRecognizer(model_dir, expected, threads) if model_dir else None
+        self.translator: Translator = (
+            ChatTranslator(
+                settings.translation_openai_url,
+                settings.translation_openai_model,
+                settings.translation_openai_key,
+                settings.translation_openai_languages,
+                settings.translation_openai_timeout_seconds,
+            )
+            if settings.translation_openai_url
+            else ApertiumTranslator()
+        )
+        self.synthesizer = EspeakSynthesizer()
+        if not self.translator.pairs():
+            raise EngineUnavailable(
+                "the Video Translation engine is not installed on this server: no translation engine "
+                "(install Apertium and its language pairs, or set REELSMITH_TRANSLATION_OPENAI_URL); "
+                "the credits were refunded"
+            )
+        if not self.synthesizer.languages():
+            raise EngineUnavailable(
+                "the Video Translation engine is not installed on this server: no speech synthesiser "
+                "(install espeak-ng); the credits were refunded"
+            )
+
+    # --- catalog -------------------------------------------------------------------------------
+
+    def targets(self) -> list[str]:
+        """Languages it can both translate into and speak."""
+        spoken = self.synthesizer.languages()
+        return sorted({target for _, target in self.translator.pairs() if target in spoken and target in LANGUAGES})
+
+    def catalog(self) -> dict[str, Sequence[dict[str, Any]]]:
+        targets = self.targets()
+        return {
+            "languages": [{"lang_code": code, "lang_name": LANGUAGES[code], "url": ""} for code in targets],
+            "voices": [_voice_entry(voice) for code in targets for voice in self.synthesizer.voices(code)],
+            "translation_pairs": [{"source": s, "target": t} for s, t in sorted(self.translator.pairs())],
+            "recognition_languages": [{"lang_code": code} for code in sorted(self._recognisable() or LANGUAGES)],
+        }
+
+    def _recognisable(self) -> frozenset[str] | None:
+        return self.recognizer.languages() if self.recognizer else frozenset()
+
+    # --- run -----------------------------------------------------------------------------------
+
+    def run(self, job: Job) -> PipelineResult:
+        params = job.params
+        if params.get("lipsync"):
+            raise PipelineError(
+                "lipsync is not available on this server yet: the Video Translation engine re-voices and "
+                "captions the video but cannot move the speaker's lips; send lipsync false"
+            )
+        progress = StageProgress(job, STAGES)
+        target = params["language"]
+        studio = StudioVoice.from_params(params.get("studio_voice"))
+        source = job.inputs["video"]
+        work = job.work_dir
+
+        info = probe(source)
+        size = (info.width, info.height)
+        progress.update("probe", 1.0)
+
+        try:
+            listening = read_audio(source, SAMPLE_RATE)
+            original = read_audio(source, MIX_RATE, channels=2)
+        except SoundError as exc:
+            raise PipelineError(str(exc)) from exc
+        progress.update("audio", 1.0)
+
+        spans = speech_spans(listening)
+        progress.update("speech", 1.0)
+
+        heard = self._hear(job, listening, spans)
+        progress.update("recognise", 1.0)
+        if heard.language == target:
+            name = LANGUAGES.get(target, target)
+            raise PipelineError(f"the video is already in {name} ({target}); there is nothing to translate")
+        progress.update("segment", 1.0)
+
+        labels = speaker_labels(listening, heard.lines, int(params.get("speaker_num") or 0))
+        lines = [replace(line, speaker=label) for line, label in zip(heard.lines, labels, strict=True)]
+        progress.update("speakers", 1.0)
+
+        translated, route = self._translate(lines, heard.language, target, studio)
+        progress.update("translate", 1.0)
+
+        voices = self._voices(target, params.get("voices_map") or {}, max(labels) + 1)
+        speech = self._synthesise(translated, lines, voices, studio, work, progress)
+
+        placements = fit_lines(
+            [(line.start, line.end) for line in lines],
+            [len(clip) / MIX_RATE for clip in speech],
+            info.duration,
+            bool(params.get("dynamic_duration")),
+        )
+        timeline = Timeline.of(placements)
+        seconds = info.duration + timeline.added
+        voice = _voice_track(speech, placements, timeline, seconds, work)
+        progress.update("fit", 1.0)
+
+        original_speech = [(timeline.output_time(a), timeline.output_time(b)) for a, b in (spans or _spans(lines))]
+        soundtrack = work / "soundtrack.wav"
+        mixed = mix(with_holds(original, timeline), voice, original_speech, bool(params.get("remove_bgm")))
+        write_wav(mixed, MIX_RATE, soundtrack)
+        progress.update("mix", 1.0)
+
+        original_out = shifted(lines, timeline.output_time)
+        translated_out = [
+            _spoken_line(line, placement, text, timeline)
+            for line, placement, text in zip(lines, placements, translated, strict=True)
+        ]
+        files = {"original_srt": work / "original.srt", "translated_srt": work / "translated.srt"}
+        write_srt(original_out, files["original_srt"])
+        write_srt(translated_out, files["translated_srt"])
+        progress.update("captions", 1.0)
+
+        files["no_caption_video"] = work / "no_caption.mp4"
+        files["video"] = work / "video.mp4"
+        try:
+            plain_video(source, soundtrack, timeline, seconds, files["no_caption_video"])
+            progress.update("encode", 0.3)
+            caption_type = int(params.get("caption_type") or 0)
+            if caption_type in _BURN_IN:
+                which, place = _BURN_IN[caption_type]
+                burned = original_out if which == "original" else translated_out
+                ass = work / "captions.ass"
+                write_burn_in(burned, size, heard.language if which == "original" else target, ass, place)
+                boxed = [line for line in original_out if line.box] if place == "boxed" else []
+                covers = [Cover(line.box, line.start, line.end) for line in boxed if line.box]
+                captioned_video(source, soundtrack, timeline, seconds, size, ass, covers, files["video"])
+            else:
+                os.link(files["no_caption_video"], files["video"])
+        except EncodeError as exc:
+            raise PipelineError(f"the translated video could not be encoded: {exc}") from exc
+        progress.update("encode", 1.0)
+
+        report = {
+            "source_language": heard.language,
+            "target_language": target,
+            "recognition": heard.recognition,
+            "translation": {"engine": self.translator.name, "route": route},
+            "speech": {"engine": self.synthesizer.name, "style": studio.style,
+                       "voices": {str(k): v.voice_id for k, v in enumerate(voices)}},
+            "speakers": max(labels) + 1,
+            "background": "removed" if params.get("remove_bgm") else "kept, ducked by 24 dB under speech",
+            "output_seconds": round(seconds, 3),
+            "lines": [
+                {**p.report(index + 1, timeline), "speaker": line.speaker, "text": line.text, "translation": text}
+                for index, (line, p, text) in enumerate(zip(lines, placements, translated, strict=True))
+            ],
+        }  # fmt: skip
+        return PipelineResult(files=files, fields={"translation_report": report})
+
+    # --- stages --------------------------------------------------------------------------------
+
+    def _hear(self, job: Job, listening: np.ndarray, spans: list[tuple[float, float]]) -> Heard:
+        asked = job.params.get("source_language") or "DEFAULT"
+        given = job.inputs.get("captions")
+        if given is not None:
+            try:
+                lines = read_captions(given)
+            except CaptionError as exc:
+                raise PipelineError(str(exc)) from exc
+            language = asked if asked != "DEFAULT" else detect_language(" ".join(line.text for line in lines))[0]
+            return Heard(lines, language, {"engine": "caption_url", "shared": False})
+        if self.recognizer is None:
+            raise PipelineError(
+                "no speech recognition model is installed on this server; send caption_url with what is said"
+            )
+        if not spans:
+            raise PipelineError("no speech was found in the video's sound, so there is nothing to translate")
+        language = None if asked == "DEFAULT" else asked
+        key = transcript_key(listening, self.recognizer.signature, language)
+        try:
+            transcript, shared = shared_transcript(
+                self.settings.work_dir / "transcripts", key, lambda: self.recognizer.transcribe(listening, language)
+            )
+        except RecognitionError as exc:
+            raise PipelineError(str(exc)) from exc
+        lines = lines_from_words(transcript.words)
+        if not lines:
+            raise PipelineError("no words could be recognised in the video's speech")
+        return Heard(lines, transcript.language, {"engine": self.recognizer.name, "shared": shared})
+
+    def _translate(
+        self, lines: Sequence[Line], source: str, target: str, studio: StudioVoice
+    ) -> tuple[list[str], list[str]]:
+        if (source, target) not in self.translator.pairs():
+            raise PipelineError(
+                f"the installed translation engine cannot translate {LANGUAGES.get(source, source)} ({source}) "
+                f"into {LANGUAGES.get(target, target)} ({target})"
+            )
+        protected = [studio.protect(line.text) for line in lines]
+        try:
+            texts = self.translator.translate([text for text, _ in protected], source, target)
+        except TranslationError as exc:
+            raise PipelineError(str(exc)) from exc
+        route = getattr(self.translator, "route", None)
+        steps = [mode.source for mode in route(source, target)] + [target] if route else [source, target]
+        return [restore_tokens(text, restore) for text, (_, restore) in zip(texts, protected, strict=True)], steps
+
+    def _voices(self, language: str, voices_map: dict[str, Any], speakers: int) -> list[Voice]:
+        available = self.synthesizer.voices(language)
+        if not available:
+            raise PipelineError(f"no installed voice speaks {LANGUAGES.get(language, language)} ({language})")
+        chosen = (voices_map.get(language) or {}).get("voice_id")
+        first = next((voice for voice in available if voice.voice_id == chosen), available[0])
+        ordered = [first] + [voice for voice in available if voice != first]
+        return [ordered[index % len(ordered)] for index in range(speakers)]
+
+    def _synthesise(
+        self,
+        texts: Sequence[str],
+        lines: Sequence[Line],
+        voices: Sequence[Voice],
+        studio: StudioVoice,
+        work: Path,
+        progress: StageProgress,
+    ) -> list[np.ndarray]:
+        clips = []
+        for index, (text, line) in enumerate(zip(texts, lines, strict=True)):
+            path = work / f"line{index:04d}.wav"
+            try:
+                self.synthesizer.synthesize(studio.pronounce(text), voices[line.speaker], studio.speaking, path)
+                clips.append(_trimmed(read_audio(path, MIX_RATE)))
+            except (SynthesisError, SoundError) as exc:
+                raise PipelineError(f"line {index + 1} could not be spoken: {exc}") from exc
+            progress.update("synthesise", (index + 1) / len(texts))
+        return clips
+
+
+def _voice_entry(voice: Voice) -> dict[str, Any]:
+    return {
+        "_id": voice.voice_id,
+        "voice_id": voice.voice_id,
+        "gender": voice.gender,
+        "language": LANGUAGES.get(voice.language, voice.language),
+        "name": voice.name,
+        "preview": "",
+        "language_code": voice.language,
+    }
+
+
+def _trimmed(samples: np.ndarray, threshold: float = 1e-3) -> np.ndarray:
+    """The clip without the silence a synthesiser leaves at its start and end."""
+    loud = np.flatnonzero(np.abs(samples) > threshold)
+    return samples[loud[0] : loud[-1] + 1] if len(loud) else samples[:0]
+
+
+def _spoken_line(line: Line, placement: Placement, text: str, timeline: Timeline) -> Line:
+    """The translated line, shown from when its speech starts until it and the slot are over."""
+    start = timeline.output_time(placement.start)
+    return replace(line, start=start, end=max(timeline.output_time(line.end), start + placement.spoken), text=text)
+
+
+def _spans(lines: Sequence[Line]) -> list[tuple[float, float]]:
+    return [(line.start, line.end) for line in lines]
+
+
+def _voice_track(
+    clips: Sequence[np.ndarray], placements: Sequence[Placement], timeline: Timeline, seconds: float, work: Path
+) -> np.ndarray:
+    """Every line's speech, tempo-changed where its placement says, at its place in the output."""
+    track = np.zeros(int(round(seconds * MIX_RATE)), dtype=np.float32)
+    for index, (clip, placement) in enumerate(zip(clips, placements, strict=True)):
+        if placement.stretch > 1.001:
+            path = work / f"line{index:04d}.wav"
+            write_wav(clip, MIX_RATE, path)
+            clip = read_audio(path, MIX_RATE, filters=f"rubberband=tempo={placement.stretch:.4f}")
+        start = int(round(timeline.output_time(placement.start) * MIX_RATE))
+        end = min(start + len(clip), len(track))
+        track[start:end] += clip[: end - start]
+    return track

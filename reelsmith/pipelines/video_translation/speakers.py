@@ -1,0 +1,111 @@
+"""Who says each line: lines clustered by the sound of their voice.
+
+Each line's voice is described by the mean and spread of its mel-cepstral coefficients (the
+shape of the vocal tract) and its median pitch, taken over its voiced frames. The lines are
+clustered with Ward's method. With ``speaker_num`` given, that many clusters; with 0, the
+number (1 to 4) whose clusters are best separated (silhouette), and one speaker unless two or
+more are clearly apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.fft import dct, rfft
+from scipy.spatial.distance import pdist, squareform
+
+from reelsmith.pipelines.video_translation.captions import Line
+
+SAMPLE_RATE = 16_000
+MAX_DETECTED = 4
+# Below this silhouette, clusters are not clearly apart: one speaker.
+_SEPARATED = 0.35
+_FRAME, _HOP, _BANDS, _COEFFS = 400, 160, 26, 13
+
+
+def speaker_labels(audio: np.ndarray, lines: Sequence[Line], speaker_num: int) -> list[int]:
+    """A speaker number (0, 1, ...) per line, numbered by who speaks first."""
+    if len(lines) < 2 or speaker_num == 1:
+        return [0] * len(lines)
+    features = np.array([voice_features(_clip(audio, line)) for line in lines])
+    spread = features.std(axis=0)
+    features = (features - features.mean(axis=0)) / np.where(spread > 1e-9, spread, 1.0)
+    tree = linkage(features, method="ward")
+    if speaker_num > 0:
+        labels = fcluster(tree, t=min(speaker_num, len(lines)), criterion="maxclust")
+    else:
+        labels = _best_split(tree, features)
+    first_seen: dict[int, int] = {}
+    for label in labels:
+        first_seen.setdefault(int(label), len(first_seen))
+    return [first_seen[int(label)] for label in labels]
+
+
+def _best_split(tree: np.ndarray, features: np.ndarray) -> np.ndarray:
+    distances = squareform(pdist(features))
+    best, best_score = np.ones(len(features), dtype=int), _SEPARATED
+    for count in range(2, min(MAX_DETECTED, len(features) - 1) + 1):
+        labels = fcluster(tree, t=count, criterion="maxclust")
+        score = _silhouette(distances, labels)
+        if score > best_score:
+            best, best_score = labels, score
+    return best
+
+
+def _silhouette(distances: np.ndarray, labels: np.ndarray) -> float:
+    clusters = np.unique(labels)
+    if len(clusters) < 2:
+        return -1.0
+    scores = []
+    for index, label in enumerate(labels):
+        own = labels == label
+        if own.sum() < 2:
+            scores.append(0.0)
+            continue
+        inside = distances[index, own].sum() / (own.sum() - 1)
+        outside = min(distances[index, labels == other].mean() for other in clusters if other != label)
+        scores.append((outside - inside) / max(inside, outside, 1e-9))
+    return float(np.mean(scores))
+
+
+def _clip(audio: np.ndarray, line: Line) -> np.ndarray:
+    return audio[int(line.start * SAMPLE_RATE) : int(line.end * SAMPLE_RATE)]
+
+
+def voice_features(samples: np.ndarray) -> np.ndarray:
+    """Mean and standard deviation of 12 mel-cepstral coefficients, and log median pitch,
+    over the voiced frames of 16 kHz ``samples``."""
+    if len(samples) < _FRAME * 2:
+        samples = np.pad(samples, (0, _FRAME * 2 - len(samples)))
+    count = 1 + (len(samples) - _FRAME) // _HOP
+    frames = np.lib.stride_tricks.sliding_window_view(samples, _FRAME)[::_HOP][:count] * np.hanning(_FRAME)
+    energy = (frames**2).mean(axis=1)
+    voiced = frames[energy >= np.quantile(energy, 0.5)]
+    power = np.abs(rfft(voiced, n=512, axis=1)) ** 2
+    cepstra = dct(np.log(power @ _mel_bank().T + 1e-10), type=2, axis=1, norm="ortho")[:, 1:_COEFFS]
+    return np.concatenate([cepstra.mean(axis=0), cepstra.std(axis=0), [np.log(_median_pitch(voiced))]])
+
+
+def _median_pitch(frames: np.ndarray) -> float:
+    """Median fundamental frequency (70-400 Hz) of the frames, by autocorrelation."""
+    shortest, longest = SAMPLE_RATE // 400, SAMPLE_RATE // 70
+    spectrum = rfft(frames, n=2 * _FRAME, axis=1)
+    correlation = np.fft.irfft(np.abs(spectrum) ** 2, axis=1)[:, : longest + 1]
+    lags = shortest + np.argmax(correlation[:, shortest : longest + 1], axis=1)
+    return float(np.median(SAMPLE_RATE / lags))
+
+
+def _mel_bank() -> np.ndarray:
+    def mel(hz: np.ndarray | float) -> np.ndarray:
+        return 2595 * np.log10(1 + np.asarray(hz) / 700)
+
+    edges_mel = np.linspace(mel(60), mel(7600), _BANDS + 2)
+    edges = np.floor((512 + 1) * (700 * (10 ** (edges_mel / 2595) - 1)) / SAMPLE_RATE).astype(int)
+    bank = np.zeros((_BANDS, 257))
+    for band in range(_BANDS):
+        low, centre, high = edges[band : band + 3]
+        bank[band, low:centre] = (np.arange(low, centre) - low) / max(centre - low, 1)
+        bank[band, centre:high] = (high - np.arange(centre, high)) / max(high - centre, 1)
+    return bank
