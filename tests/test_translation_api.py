@@ -57,20 +57,26 @@ def test_lipsync_doubles_the_price(pro: Team, media_url: str) -> None:
     assert pro.get(QUOTA)["data"]["credit"] == 1000 - 10
 
 
-def test_info_shape_and_failure_without_engine(runtime: Runtime, pro: Team, media_url: str) -> None:
-    created = pro.post(
-        CREATE, {"url": f"{media_url}/clip.mp4", "language": "es", "caption_url": f"{media_url}/captions.srt"}
-    )
-    task_id = created["data"]["_id"]
-    queued = pro.get(INFO, video_model_id=task_id)["data"]
-    assert queued["video_status"] == 1 and queued["progress"] == 0
-    assert set(queued["audio_splits"]) == {"original_srt_url", "translated_srt_url", "no_caption_video_url"}
-    run_pending(runtime)
-    failed = pro.get(INFO, video_model_id=task_id)["data"]
-    assert failed["video_status"] == 4
-    assert "Video Translation engine is not installed" in failed["error_reason"]
-    assert failed["error_code"] and failed["deduction_duration"] == 0
-    assert pro.get(QUOTA)["data"]["credit"] == 1000
+def test_info_shape_and_failure_without_engine(tmp_path: Path, media_url: str) -> None:
+    # An operator whose translation engine is missing: the plugin names a module not installed.
+    missing = {"video-translation": "reelsmith_missing_engine:Pipeline"}
+    runtime = Runtime(make_settings(tmp_path / "data", engine_plugins=missing))
+    with TestClient(create_app(runtime)) as client:
+        _, creds = runtime.accounts.create(plan="pro", credits=100)
+        team = Team(client, creds.client_id, creds.api_key, 0, "")
+        body = {"url": f"{media_url}/clip.mp4", "language": "es", "caption_url": f"{media_url}/captions.srt"}
+        task_id = team.post(CREATE, body)["data"]["_id"]
+        queued = team.get(INFO, video_model_id=task_id)["data"]
+        assert queued["video_status"] == 1 and queued["progress"] == 0
+        assert set(queued["audio_splits"]) == {"original_srt_url", "translated_srt_url", "no_caption_video_url"}
+        run_pending(runtime)
+        failed = team.get(INFO, video_model_id=task_id)["data"]
+        assert failed["video_status"] == 4
+        assert "Video Translation engine is not installed" in failed["error_reason"]
+        assert failed["error_code"] and failed["deduction_duration"] == 0
+        assert team.get(QUOTA)["data"]["credit"] == 100
+        assert team.get("/api/open/v3/language/list")["data"] == {"lang_list": []}
+    runtime.db.dispose()
 
 
 @pytest.mark.parametrize(
@@ -93,6 +99,10 @@ def test_info_shape_and_failure_without_engine(runtime: Runtime, pro: Team, medi
         ({"studio_voice": []}, 1003, "studio_voice must be an object"),
         ({"speaker_num": True}, 1003, "speaker_num must be an integer"),
         ({"caption_url": "{media}/face.png"}, 1003, "caption_url"),
+        ({"language": "de"}, 1003, "language 'de' is not offered by the installed engines"),
+        ({"caption_type": 3}, 1003, "caption_type 3 needs caption_url"),
+        ({"source_language": "fr"}, 1003, "source_language 'fr' cannot be recognised"),
+        ({"voices_map": {"es": {"voice_id": "v1"}}}, 1003, "voices_map.es.voice_id 'v1' is not a voice of 'es'"),
     ],
 )
 def test_bad_input(
@@ -108,7 +118,7 @@ def test_deprecated_fields_are_accepted(pro: Team, media_url: str) -> None:
         "language": "es",
         "merge_interval": 1,
         "face_enhance": True,
-        "voices_map": {"es": {"voice_id": "v1"}},
+        "voices_map": {"es": {"voice_id": "espeak-es-f2"}},
         "studio_voice": {"style": "calm", "fixed_words": {"a": "b"}},
     }
     assert pro.post(CREATE, body)["code"] == 1000
@@ -116,15 +126,24 @@ def test_deprecated_fields_are_accepted(pro: Team, media_url: str) -> None:
 
 def test_not_enough_credits_for_every_language_creates_none(make_team, media_url: str) -> None:  # type: ignore[no-untyped-def]
     team = make_team("free", 15)
-    answer = team.post(CREATE, {"url": f"{media_url}/clip.mp4", "language": "es,fr,de,it"})
+    answer = team.post(CREATE, {"url": f"{media_url}/clip.mp4", "language": "es,fr,ca,pt"})
     assert answer["code"] == 1104
     assert team.get(QUOTA)["data"]["credit"] == 15
 
 
-def test_catalogs_list_only_what_is_installed(pro: Team) -> None:
-    assert pro.get("/api/open/v3/language/list") == {"code": 1000, "msg": "OK", "data": {"lang_list": []}}
-    voices = pro.get("/api/open/v4/voice/videoTranslation", language_code="es", page=1, size=100)
-    assert voices["data"] == {"page": 1, "size": 100, "count": 0, "result": []}
+def test_catalogs_list_what_the_installed_engines_make(pro: Team) -> None:
+    # Apertium's installed pairs (eng-spa, eng-cat, en-gl, en-eo, es-fr, es-pt) and espeak-ng.
+    languages = pro.get("/api/open/v3/language/list")["data"]["lang_list"]
+    codes = {entry["lang_code"] for entry in languages}
+    assert {"es", "ca", "eo", "fr", "pt"} <= codes
+    # Apertium translates into Galician, but espeak-ng has no Galician voice: not offered.
+    assert "gl" not in codes and "de" not in codes and "ja" not in codes
+    assert {"lang_code": "es", "lang_name": "Spanish", "url": ""} in languages
+    voices = pro.get("/api/open/v4/voice/videoTranslation", language_code="es", page=1, size=100)["data"]
+    assert voices["count"] == 6 and len(voices["result"]) == 6
+    assert {voice["gender"] for voice in voices["result"]} == {"Male", "Female"}
+    assert all(voice["language_code"] == "es" and voice["voice_id"].startswith("espeak-es-") for voice in voices["result"])
+    assert pro.get("/api/open/v4/voice/videoTranslation", language_code="de")["data"]["count"] == 0
 
 
 def test_video_over_the_size_limit_is_1207(tmp_path: Path, media_url: str) -> None:

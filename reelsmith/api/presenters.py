@@ -123,6 +123,8 @@ class Presenter:
         if task.status == 4:
             data["error_code"] = task.error_code or 1015
             data["error_reason"] = task.fail_reason or ""
+        if "translation_report" in task.result:
+            data["translation_report"] = task.result["translation_report"]
         return data
 
     # --- Image to Video --------------------------------------------------------------------

@@ -56,6 +56,42 @@ def _target_languages(runtime: Runtime, value: str, source: str) -> list[str]:
     return codes
 
 
+def _check_engines_can(runtime: Runtime, order: TranslationOrder, languages: list[str]) -> None:
+    """Refuse what the installed engines cannot do, before anything is fetched or charged."""
+    if order.caption_type == 3 and not order.caption_url:
+        raise ApiError(
+            Code.PARAMETER,
+            "caption_type 3 needs caption_url: the SRT or ASS file of the on-screen subtitles tells "
+            "where and when they are shown, so that they can be replaced",
+        )
+    source = order.source_language
+    if source != "DEFAULT" and not order.caption_url:
+        recognisable = {entry["lang_code"] for entry in runtime.registry.catalog("recognition_languages")}
+        if recognisable and source not in recognisable:
+            raise ApiError(
+                Code.PARAMETER,
+                f"source_language {source!r} cannot be recognised by the installed speech recognition model "
+                f"(it knows {', '.join(sorted(recognisable))}); send caption_url with what is said",
+            )
+    pairs = {(entry["source"], entry["target"]) for entry in runtime.registry.catalog("translation_pairs")}
+    if source != "DEFAULT" and pairs:
+        for target in languages:
+            if (source, target) not in pairs:
+                raise ApiError(
+                    Code.PARAMETER,
+                    f"language {target!r}: the installed translation engine cannot translate from {source!r} into it",
+                )
+    voices = {(entry["language_code"], entry["voice_id"]) for entry in runtime.registry.catalog("voices")}
+    for language, choice in (order.voices_map or {}).items():
+        voice_id = choice.get("voice_id") if isinstance(choice, dict) else None
+        if language in languages and voices and (language, voice_id) not in voices:
+            raise ApiError(
+                Code.PARAMETER,
+                f"voices_map.{language}.voice_id {voice_id!r} is not a voice of {language!r}; "
+                "see /api/open/v4/voice/videoTranslation",
+            )
+
+
 async def create_translation(
     runtime: Runtime, caller: Caller, order: TranslationOrder, base_url: str = ""
 ) -> list[TaskRecord]:
@@ -66,6 +102,7 @@ async def create_translation(
             Code.PARAMETER, f"source_language {order.source_language!r} must be DEFAULT or a known language code"
         )
     languages = _target_languages(runtime, order.language, order.source_language)
+    _check_engines_can(runtime, order, languages)
     webhook_url = checked_webhook(order.webhookUrl, "webhookUrl", runtime.settings.allowed_networks)
     settings = runtime.settings
     async with InputBatch(runtime) as inputs:
