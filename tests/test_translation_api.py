@@ -142,7 +142,9 @@ def test_catalogs_list_what_the_installed_engines_make(pro: Team) -> None:
     voices = pro.get("/api/open/v4/voice/videoTranslation", language_code="es", page=1, size=100)["data"]
     assert voices["count"] == 6 and len(voices["result"]) == 6
     assert {voice["gender"] for voice in voices["result"]} == {"Male", "Female"}
-    assert all(voice["language_code"] == "es" and voice["voice_id"].startswith("espeak-es-") for voice in voices["result"])
+    assert all(
+        voice["language_code"] == "es" and voice["voice_id"].startswith("espeak-es-") for voice in voices["result"]
+    )
     assert pro.get("/api/open/v4/voice/videoTranslation", language_code="de")["data"]["count"] == 0
 
 

@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 from reelsmith.faces.blending import composite
-from reelsmith.faces.landmarks import FACE_OVAL, INNER_LIPS, LOWER_LIP_INNER, UPPER_LIP_INNER, find_face
+from reelsmith.faces.landmarks import CHIN, FACE_OVAL, INNER_LIPS, LOWER_LIP_INNER, UPPER_LIP_INNER, find_face
 from reelsmith.faces.mesh_warp import delaunay, mesh_map, warp_mesh
 from reelsmith.faces.mls import mls_map
 from reelsmith.faces.pose import SHOULDERS, Body, find_body
@@ -49,6 +49,8 @@ _RIGID = (*FACE_OVAL, 1, 4, 5, 6, 168, 197, 195, 33, 133, 362, 263)
 _RING_POINTS = 20
 _RING_RADIUS = 1.7
 _BORDER_STEPS = 4
+# With a body, the ring's distance below the face's centre, in centre-to-chin distances.
+_NECK_RING = 1.3
 # A character's joint this close to the head (in ring radii) is the head's, not the body's.
 _JOINT_CLEARANCE = 1.1
 # The face mesh warp fades into the body's between these shares of the ring's radius (inside
@@ -94,6 +96,33 @@ class Similarity:
         return self.matrix[:2, :2]
 
 
+@dataclass(frozen=True)
+class HeadRing:
+    """A closed curve around the head in the character picture: ``far`` from ``centre``
+    away from the chin (hair), narrowing to ``near`` towards it (the neck)."""
+
+    centre: np.ndarray
+    chin_angle: float
+    far: float
+    near: float
+
+    def radius(self, angles: np.ndarray) -> np.ndarray:
+        """The ring's distance from the centre in the directions ``angles`` (radians)."""
+        towards_chin = ((1.0 + np.cos(angles - self.chin_angle)) / 2.0) ** 2
+        return self.far + (self.near - self.far) * towards_chin
+
+    def points(self, count: int) -> np.ndarray:
+        """``count`` points along the ring (count x 2)."""
+        angles = np.linspace(0.0, 2.0 * np.pi, count, endpoint=False)
+        return self.centre + self.radius(angles)[:, None] * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+
+    def share(self, points: np.ndarray) -> np.ndarray:
+        """How far out ``points`` (N x 2) are: 1 on the ring, less inside."""
+        offset = points - self.centre
+        angles = np.arctan2(offset[:, 1], offset[:, 0])
+        return np.linalg.norm(offset, axis=1) / self.radius(angles)
+
+
 class Animator:
     """The character picture, ready to move; :meth:`frame` renders it for one driver frame."""
 
@@ -119,12 +148,20 @@ class Animator:
         alpha = np.maximum(person, cv2.GaussianBlur(head.astype(np.float32), (0, 0), radius * 0.1))
         self.layer = np.dstack([picture, np.round(alpha * 255).astype(np.uint8)])
         self.plate = _painted_out(picture, alpha)
-        self.centre = centre
-        self.ring_radius = _RING_RADIUS * radius
-        body = _body_clear_of_head(find_body(picture), centre, self.ring_radius)
+        # With a body, the ring is pulled in towards the chin so that the neck (and a collar)
+        # bends with the body rather than turning with the head.
+        chin = self.face[CHIN] - centre
+        self.head_ring = HeadRing(
+            centre=centre,
+            chin_angle=float(np.arctan2(chin[1], chin[0])),
+            far=_RING_RADIUS * radius,
+            near=_NECK_RING * float(np.linalg.norm(chin)),
+        )
+        body = _body_clear_of_head(find_body(picture), self.head_ring)
         self.body = BodyMotion(body) if body is not None else None
         # The head alone (face and ring), warped by its mesh inside the body's deformation.
-        self.head_sources = np.vstack([self.face, self.ring])
+        ring_points = np.clip(self.head_ring.points(_RING_POINTS), 1.0, (self.size[0] - 2.0, self.size[1] - 2.0))
+        self.head_sources = np.vstack([self.face, ring_points])
         self.head_triangles = delaunay(self.head_sources, self.size) if self.body is not None else None
         self._reference: np.ndarray | None = None
         self._driver_to_character: Similarity | None = None
@@ -162,11 +199,10 @@ class Animator:
             shift = self.body.scale * shared - to_character.linear @ shared
             head = head.then(Similarity(np.array([[1.0, 0.0, shift[0]], [0.0, 1.0, shift[1]], [0.0, 0.0, 1.0]])))
         face = keep_opening(head.apply(rest), self.face, head.linear)
-        ring = head.apply(self.ring)
         if moving_body:
-            output = self._render_body(face, ring, head)
+            output = self._render_body(face, head)
         else:
-            output = self._render(np.vstack([face, ring, self.border]))
+            output = self._render(np.vstack([face, head.apply(self.ring), self.border]))
         _draw_mouth(output, face)
         draw_lids(output, face, closure)
         return output
@@ -180,26 +216,24 @@ class Animator:
         composite(output, patch.pixels[..., :3], alpha, (patch.box.left, patch.box.top))
         return output
 
-    def _render_body(self, face: np.ndarray, ring: np.ndarray, head: Similarity) -> np.ndarray:
+    def _render_body(self, face: np.ndarray, head: Similarity) -> np.ndarray:
         assert self.body is not None and self.head_triangles is not None
+        ring_sources = self.head_sources[len(self.face) :]
+        ring = head.apply(ring_sources)
         joints = self.body.controls()
         read = mls_map(
-            np.vstack([self.ring, joints.sources, self.border]),
-            np.vstack([ring, joints.targets, self.border]),
-            self.size,
-            step=_MLS_STEP,
+            np.vstack([ring_sources, joints.sources]), np.vstack([ring, joints.targets]), self.size, step=_MLS_STEP
         )
         mapped = mesh_map(self.head_sources, np.vstack([face, ring]), self.head_triangles, self.size, step=_WARP_STEP)
         if mapped is not None:
             box = mapped.box
-            xs = np.arange(box.left, box.right, dtype=np.float32)[None, :]
-            ys = np.arange(box.top, box.bottom, dtype=np.float32)[:, None]
-            centre = head.apply(self.centre[None, :])[0]
-            radius = self.ring_radius * float(np.sqrt(abs(np.linalg.det(head.linear))))
-            distance = np.sqrt((xs - centre[0]) ** 2 + (ys - centre[1]) ** 2) / radius
-            weight = np.clip((_HEAD_NONE - distance) / (_HEAD_NONE - _HEAD_FULL), 0.0, 1.0) * mapped.covered
+            xs, ys = np.meshgrid(np.arange(box.left, box.right), np.arange(box.top, box.bottom))
+            # How far out in the ring each pixel is, measured where the head came from.
+            at_rest = head.inverse().apply(np.stack([xs, ys], axis=2).reshape(-1, 2).astype(np.float64))
+            share = self.head_ring.share(at_rest).reshape(xs.shape)
+            weight = np.clip((_HEAD_NONE - share) / (_HEAD_NONE - _HEAD_FULL), 0.0, 1.0) * mapped.covered
             region = read[box.slices]
-            region += weight[..., None] * (mapped.read - region)
+            region += weight[..., None].astype(np.float32) * (mapped.read - region)
         pixels = cv2.remap(self.layer, read[..., 0], read[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         output = self.plate.copy()
         composite(output, pixels[..., :3], pixels[..., 3].astype(np.float32) / 255.0, (0, 0))
@@ -215,12 +249,12 @@ def _shared_move(head: np.ndarray, shoulders: np.ndarray) -> np.ndarray:
     return shoulders * float(np.clip(head @ shoulders / length, 0.0, 1.0))
 
 
-def _body_clear_of_head(body: Body | None, centre: np.ndarray, ring_radius: float) -> Body | None:
-    """``body`` without the joints that the head's ring covers (the head's warp moves those);
-    None when a shoulder is among them."""
+def _body_clear_of_head(body: Body | None, ring: HeadRing) -> Body | None:
+    """``body`` without the joints that the head's ``ring`` covers (the head's warp moves
+    those); None when a shoulder is among them."""
     if body is None:
         return None
-    clear = np.linalg.norm(body.points - centre, axis=1) > _JOINT_CLEARANCE * ring_radius
+    clear = ring.share(body.points) > _JOINT_CLEARANCE
     seen = body.seen & clear
     if not seen[list(SHOULDERS)].all():
         return None

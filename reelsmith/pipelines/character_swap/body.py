@@ -14,7 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reelsmith.faces.pose import JOINTS, LIMBS, PARENTS, SHOULDERS, Body
+from reelsmith.faces.pose import JOINTS, LEFT_HIP, LEFT_SHOULDER, LIMBS, PARENTS, RIGHT_HIP, RIGHT_SHOULDER, SHOULDERS, Body
+
+# Trunk control points are placed at these depths below the shoulders, in shoulder-to-hip
+# lengths (a shoulder width where the hips are not in the picture).
+_TRUNK_DEPTHS = (0.5, 1.0)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,35 @@ class BodyMotion:
         return self._driver_centre_move
 
     def controls(self) -> Controls:
-        """The character's joints and where they go on this frame."""
+        """The character's joints, and points of its trunk, and where they go on this frame."""
         sources = self.body.points[self.joints]
-        return Controls(sources=sources, targets=sources + self._moves[self.joints])
+        targets = sources + self._moves[self.joints]
+        trunk, trunk_targets = self._trunk()
+        return Controls(sources=np.vstack([sources, trunk]), targets=np.vstack([targets, trunk_targets]))
+
+    def _trunk(self) -> tuple[np.ndarray, np.ndarray]:
+        """Points down the trunk from the shoulders, and where they go: the shoulders carry
+        the trunk as one piece (turned with their line, shifted with their centre), fading
+        into the hips' motion where the picture shows hips."""
+        left, right = self.body.points[LEFT_SHOULDER], self.body.points[RIGHT_SHOULDER]
+        centre, width = (left + right) / 2.0, float(np.linalg.norm(left - right))
+        down = np.array([-(left - right)[1], (left - right)[0]]) / max(width, 1e-6)
+        if down[1] < 0:
+            down = -down  # image y grows downwards; the trunk hangs below the shoulders
+        hips = self.body.seen[LEFT_HIP] and self.body.seen[RIGHT_HIP]
+        length = float((self.body.points[[LEFT_HIP, RIGHT_HIP]].mean(axis=0) - centre) @ down) if hips else width
+        depths = np.array(_TRUNK_DEPTHS) * length
+        sources = np.array([start + depth * down for depth in depths for start in (left, centre, right)])
+        moved_left, moved_right = left + self._moves[LEFT_SHOULDER], right + self._moves[RIGHT_SHOULDER]
+        turn = _angle(moved_left - moved_right) - _angle(left - right)
+        rotation = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+        carried = (sources - centre) @ rotation.T + (moved_left + moved_right) / 2.0
+        if not hips:
+            return sources, carried
+        share = np.repeat(depths / length, 3)[:, None]
+        hip_move = self._moves[[LEFT_HIP, RIGHT_HIP]].mean(axis=0)
+        return sources, (1.0 - share) * carried + share * (sources + hip_move)
+
+
+def _angle(vector: np.ndarray) -> float:
+    return float(np.arctan2(vector[1], vector[0]))
