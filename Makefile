@@ -6,7 +6,13 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install serve test bench lint clean
+# What the Video Translation engines run, from Debian's packages: espeak-ng speaks, Apertium
+# translates (English-Spanish, English-Catalan, English-Esperanto; French and Portuguese through
+# Spanish), and the fonts draw captions in Latin, Greek, Cyrillic and CJK scripts.
+SYSTEM_PACKAGES := espeak-ng apertium apertium-eng-spa apertium-eng-cat apertium-eo-en apertium-fr-es \
+	apertium-es-pt fonts-dejavu-core fonts-noto-cjk
+
+.PHONY: install system-packages serve test bench lint clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: install python3-venv (apt-get install python3-venv)"; exit 1; }
@@ -16,10 +22,19 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-serve: install
+system-packages:
+	@missing="$$(for package in $(SYSTEM_PACKAGES); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done)"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -q >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q $$missing >/dev/null; \
+	fi
+
+serve: install system-packages
 	$(VENV)/bin/reelsmith serve --host $(HOST) --port $(PORT)
 
-test: install
+test: install system-packages
 	$(PY) -m pytest -q
 
 bench: install
