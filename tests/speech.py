@@ -47,9 +47,10 @@ def spoken_clip(
     gap: float = 0.9,
     lead: float = 0.4,
     tone: bool = True,
+    size: tuple[int, int] | None = None,
 ) -> list[SpokenLine]:
-    """An MP4 of carphone (looped) with ``sentences`` spoken one after another, voice by voice
-    in turn, ``gap`` seconds apart; returns where each line is."""
+    """An MP4 of carphone (looped, scaled to ``size`` if given) with ``sentences`` spoken one
+    after another, voice by voice in turn, ``gap`` seconds apart; returns where each line is."""
     lines: list[SpokenLine] = []
     pieces: list[np.ndarray] = [np.zeros(int(lead * RATE), np.float32)]
     cursor = lead
@@ -67,9 +68,10 @@ def spoken_clip(
     wav = path.with_suffix(".wav")
     write_wav(sound, RATE, wav)
     seconds = len(sound) / RATE
+    scale = ["-vf", f"scale={size[0]}:{size[1]},setsar=1"] if size else []
     ffmpeg(
         "-stream_loop", "-1", "-i", str(carphone()), "-i", str(wav), "-map", "0:v:0", "-map", "1:a:0",
-        "-t", f"{seconds:.3f}", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+        *scale, "-t", f"{seconds:.3f}", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
         "-c:a", "aac", "-b:a", "96k", str(path),
     )  # fmt: skip
     wav.unlink()
