@@ -53,7 +53,7 @@ from reelsmith.pipelines.video_translation.captions import (
 )
 from reelsmith.pipelines.video_translation.mixing import MIX_RATE, mix, with_holds
 from reelsmith.pipelines.video_translation.speakers import speaker_labels
-from reelsmith.pipelines.video_translation.speech_activity import speech_spans
+from reelsmith.pipelines.video_translation.speech_activity import speech_spans, trimmed_to_speech
 from reelsmith.pipelines.video_translation.studio_voice import StudioVoice, restore_tokens
 from reelsmith.pipelines.video_translation.timing import Placement, Timeline, fit_lines
 from reelsmith.pipelines.video_translation.transcripts import shared_transcript, transcript_key
@@ -279,7 +279,7 @@ class VideoTranslationPipeline:
             )
         except RecognitionError as exc:
             raise PipelineError(str(exc)) from exc
-        lines = lines_from_words(transcript.words)
+        lines = trimmed_to_speech(lines_from_words(transcript.words), spans)
         if not lines:
             raise PipelineError("no words could be recognised in the video's speech")
         return Heard(lines, transcript.language, {"engine": self.recognizer.name, "shared": shared})
