@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from reelsmith.api.app import create_app
+from reelsmith.media.sound import read_audio
+from reelsmith.pipelines.video_translation.speakers import voice_features
 from reelsmith.runtime import Runtime
 from tests.conftest import Team, assert_refused, make_settings, run_pending, with_fields
 
@@ -146,6 +149,23 @@ def test_catalogs_list_what_the_installed_engines_make(pro: Team) -> None:
         voice["language_code"] == "es" and voice["voice_id"].startswith("espeak-es-") for voice in voices["result"]
     )
     assert pro.get("/api/open/v4/voice/videoTranslation", language_code="de")["data"]["count"] == 0
+
+
+def test_a_voice_preview_is_that_voice_speaking(pro: Team, tmp_path: Path) -> None:
+    voices = pro.get("/api/open/v4/voice/videoTranslation", language_code="es")["data"]["result"]
+    male, female = (next(v for v in voices if v["gender"] == gender) for gender in ("Male", "Female"))
+    assert male["preview"].startswith("http") and male["preview"].endswith(f"/{male['voice_id']}/preview.wav")
+    pitches = []
+    for voice in (male, female):
+        response = pro.client.get(voice["preview"])
+        assert response.status_code == 200 and response.headers["content-type"] == "audio/wav"
+        path = tmp_path / f"{voice['voice_id']}.wav"
+        path.write_bytes(response.content)
+        sound = read_audio(path, 16_000)
+        assert len(sound) / 16_000 > 2.0  # a whole sentence
+        pitches.append(float(np.exp(voice_features(sound)[-1])))
+    assert pitches[1] > 1.3 * pitches[0]  # the woman's voice is higher
+    assert pro.client.get("/api/reelsmith/v1/voices/espeak-xx-m3/preview.wav").status_code == 404
 
 
 def test_video_over_the_size_limit_is_1207(tmp_path: Path, media_url: str) -> None:

@@ -34,7 +34,7 @@ from reelsmith.engines.recognition import (
     WhisperRecognizer,
     bundled_model_dir,
 )
-from reelsmith.engines.speech import EspeakSynthesizer, SynthesisError, Voice
+from reelsmith.engines.speech import STYLES, EspeakSynthesizer, SynthesisError, Voice
 from reelsmith.engines.translation import ApertiumTranslator, ChatTranslator, TranslationError, Translator
 from reelsmith.languages import LANGUAGES
 from reelsmith.media.encode import EncodeError
@@ -79,6 +79,15 @@ _BURN_IN = {
     2: ("translated", "bottom"),
     3: ("translated", "boxed"),
     4: ("translated", "top"),
+}
+
+_PREVIEW_SENTENCES = {
+    "en": "Hello, this is how I sound. I will speak your video in English.",
+    "es": "Hola, así suena mi voz. Voy a hablar tu vídeo en español.",
+    "fr": "Bonjour, voici ma voix. Je vais dire votre vidéo en français.",
+    "pt": "Olá, esta é a minha voz. Vou falar o seu vídeo em português.",
+    "ca": "Hola, així sona la meva veu. Parlaré el teu vídeo en català.",
+    "eo": "Saluton, tiel sonas mia voĉo. Mi parolos vian videon en Esperanto.",
 }
 
 
@@ -139,6 +148,23 @@ class VideoTranslationPipeline:
             "translation_pairs": [{"source": s, "target": t} for s, t in sorted(self.translator.pairs())],
             "recognition_languages": [{"lang_code": code} for code in sorted(self._recognisable() or LANGUAGES)],
         }
+
+    def render_voice_preview(self, voice_id: str, folder: Path) -> Path:
+        """A WAV of the voice saying a sample sentence in its language, made once and kept;
+        raises KeyError for a voice that is not in the list."""
+        voice = next(
+            (v for code in self.targets() for v in self.synthesizer.voices(code) if v.voice_id == voice_id), None
+        )
+        if voice is None:
+            raise KeyError(voice_id)
+        path = folder / f"{voice.voice_id}.wav"
+        if not path.is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            partial = folder / f"{voice.voice_id}.part.wav"
+            sample = _PREVIEW_SENTENCES.get(voice.language, LANGUAGES.get(voice.language, voice.language))
+            self.synthesizer.synthesize(sample, voice, STYLES["professional"], partial)
+            os.replace(partial, path)
+        return path
 
     def _recognisable(self) -> frozenset[str] | None:
         return self.recognizer.languages() if self.recognizer else frozenset()
@@ -338,7 +364,7 @@ def _voice_entry(voice: Voice) -> dict[str, Any]:
         "gender": voice.gender,
         "language": LANGUAGES.get(voice.language, voice.language),
         "name": voice.name,
-        "preview": "",
+        "preview": f"/api/reelsmith/v1/voices/{voice.voice_id}/preview.wav",
         "language_code": voice.language,
     }
 
