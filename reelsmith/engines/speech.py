@@ -109,10 +109,12 @@ class EspeakSynthesizer:
         if self._espeak_name(language) is None:
             return []
         title = LANGUAGES.get(language, language)
-        return [
-            Voice(f"espeak-{language}-{variant}", language, f"{title} {gender.lower()} {index + 1} (espeak-ng)", gender)
-            for index, (variant, gender) in enumerate(_VARIANTS)
-        ]
+        voices: list[Voice] = []
+        for variant, gender in _VARIANTS:
+            number = sum(1 for voice in voices if voice.gender == gender) + 1
+            name = f"{title} {gender.lower()} {number} (espeak-ng)"
+            voices.append(Voice(f"espeak-{language}-{variant}", language, name, gender))
+        return voices
 
     def synthesize(self, text: str, voice: Voice, style: Style, out_path: Path) -> None:
         espeak_name = self._espeak_name(voice.language)

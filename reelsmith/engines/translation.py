@@ -160,7 +160,7 @@ class ChatTranslator:
             return []
         prompt = (
             f"Translate each string of this JSON array from language {source!r} into language {target!r}. "
-            "These are subtitle lines of one video, in order. Keep tokens like ⟦0⟧ exactly as they are. "
+            "These are subtitle lines of one video, in order. Keep tokens like Zq0qZ exactly as they are. "
             "Answer with only a JSON array of the translated strings, the same number of them.\n"
             + json.dumps(list(lines), ensure_ascii=False)
         )
@@ -170,8 +170,10 @@ class ChatTranslator:
             response = httpx.post(self.url, json=body, headers=headers, timeout=self.timeout)
             response.raise_for_status()
             content = response.json()["choices"][0]["message"]["content"]
-        except (httpx.HTTPError, KeyError, IndexError, ValueError) as exc:
-            raise TranslationError(f"the translation endpoint failed: {exc}") from exc
+        except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
+            raise TranslationError(f"the translation endpoint failed: {exc!r}") from exc
+        if not isinstance(content, str):
+            raise TranslationError("the translation endpoint answered without a text message")
         return _json_lines(content, len(lines))
 
 

@@ -19,7 +19,9 @@ MAX_LINE_SECONDS = 7.0
 PAUSE_SECONDS = 0.5
 # Where SRT captions, which carry no position, are assumed to sit: the bottom band of the frame.
 _SRT_BAND = (0.06, 0.78, 0.88, 0.2)
+_SRT_TOP_BAND = (0.06, 0.02, 0.88, 0.2)
 _POS = re.compile(r"\\pos\(\s*([-\d.]+)\s*,\s*([-\d.]+)\s*\)")
+_ALIGN = re.compile(r"\\an([1-9])")
 _CJK_FONTS = {"ja": "Noto Sans CJK JP", "ko": "Noto Sans CJK KR", "zh-TW": "Noto Sans CJK TC"}
 _CJK = ("zh", "zh-CN", "zh-TW", "ja", "ko")
 
@@ -91,11 +93,17 @@ def read_captions(path: Path) -> list[Line]:
         text = " ".join(event.plaintext.split())
         if event.is_comment or not text or event.end <= event.start:
             continue
-        box = _event_box(subtitles, event) if positioned else Box(*_SRT_BAND)
+        box = _event_box(subtitles, event) if positioned else _srt_box(event)
         lines.append(Line(event.start / 1000, event.end / 1000, text, box=box))
     if not lines:
         raise CaptionError("caption_url has no caption lines with text and times")
     return lines
+
+
+def _srt_box(event: pysubs2.SSAEvent) -> Box:
+    # SRT has no positions, but players honour an {\an8}-style override for the top.
+    alignment = _ALIGN.search(event.text)
+    return Box(*_SRT_TOP_BAND) if alignment and int(alignment.group(1)) >= 7 else Box(*_SRT_BAND)
 
 
 def _event_box(subtitles: pysubs2.SSAFile, event: pysubs2.SSAEvent) -> Box:
@@ -104,7 +112,8 @@ def _event_box(subtitles: pysubs2.SSAFile, event: pysubs2.SSAEvent) -> Box:
     style = subtitles.styles.get(event.style, pysubs2.SSAStyle())
     rows = event.plaintext.count("\n") + 1
     box_height = min(rows * style.fontsize * 1.3 / height, 1.0)
-    alignment = int(style.alignment)
+    override = _ALIGN.search(event.text)
+    alignment = int(override.group(1)) if override else int(style.alignment)
     position = _POS.search(event.text)
     if position:
         x, y = float(position.group(1)) / width, float(position.group(2)) / height
@@ -131,7 +140,7 @@ def write_srt(lines: Sequence[Line], path: Path) -> None:
     """The lines as an SRT file (UTF-8)."""
     subtitles = pysubs2.SSAFile()
     for line in lines:
-        subtitles.append(pysubs2.SSAEvent(start=_ms(line.start), end=_ms(line.end), text=line.text))
+        subtitles.append(pysubs2.SSAEvent(start=_ms(line.start), end=_ms(line.end), text=_as_text(line.text)))
     subtitles.save(str(path), format_="srt", encoding="utf-8")
 
 
@@ -160,7 +169,7 @@ def write_burn_in(
     )
     subtitles.styles["Default"] = style
     for line in lines:
-        text = line.text.replace("\n", " ")
+        text = _as_text(line.text.replace("\n", " "))
         if place == "boxed" and line.box is not None:
             centre_x = round((line.box.x + line.box.width / 2) * width)
             bottom = round((line.box.y + line.box.height) * height)
@@ -179,6 +188,11 @@ def caption_font(language: str) -> str:
 def shifted(lines: Sequence[Line], to_output: Callable[[float], float]) -> list[Line]:
     """The lines with their times moved onto the output's timeline."""
     return [replace(line, start=to_output(line.start), end=to_output(line.end)) for line in lines]
+
+
+def _as_text(text: str) -> str:
+    # Braces would open an override block in ASS (and pysubs2's SRT writer): keep them as text.
+    return text.replace("{", "(").replace("}", ")")
 
 
 def _ms(seconds: float) -> int:

@@ -93,6 +93,7 @@ class Timeline:
 
     def output_time(self, source_time: float) -> float:
         """When what happens at ``source_time`` happens in the output. A hold at ``t`` delays
-        everything from ``t`` on; ``t`` itself still plays before the held frames."""
-        passed = bisect_right([at for at, _ in self.holds], source_time - 1e-9)
+        everything from ``t`` on, ``t`` included: the held frame is the one just before it, and
+        a line that starts right where the previous one's hold is waits for the hold to end."""
+        passed = bisect_right([at for at, _ in self.holds], source_time + 1e-9)
         return source_time + sum(seconds for _, seconds in self.holds[:passed])
