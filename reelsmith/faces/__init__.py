@@ -1,2 +1,3 @@
-"""Faces in pictures and videos: landmarks (MediaPipe face mesh), tracking over frames,
-piecewise-affine mesh warping and blending. Shared by Character Swap and lip-sync."""
+"""Faces and bodies in pictures and videos: landmarks (MediaPipe face mesh and pose), tracking
+over frames, piecewise-affine mesh warping, moving-least-squares deformation and blending.
+Shared by Character Swap and lip-sync."""

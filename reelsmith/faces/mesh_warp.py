@@ -101,6 +101,16 @@ def affine_maps(corners: np.ndarray, sources: np.ndarray, flat: float = _FLAT) -
     return np.concatenate([np.stack([a_x, a_y, c], axis=1), identity])
 
 
+@dataclass(frozen=True)
+class MeshMap:
+    """A mesh warp's backward map inside ``box`` of the target frame: for each pixel, where it
+    reads in the source (``cv2.remap``'s map), and which pixels the mesh covers."""
+
+    box: Box
+    read: np.ndarray  # box.height x box.width x 2 float32, source pixels
+    covered: np.ndarray  # box.height x box.width bool
+
+
 def warp_mesh(
     source: np.ndarray,
     source_points: np.ndarray,
@@ -116,6 +126,25 @@ def warp_mesh(
     ``depth`` (N, smaller is nearer) orders overlapping triangles. Returns None when the mesh
     is outside the frame or seen entirely from behind.
     """
+    mapped = mesh_map(source_points, target_points, triangles, frame_size, depth, step)
+    if mapped is None:
+        return None
+    read = mapped.read
+    # Uncovered pixels read the identity map (into the source's corner); they are masked out.
+    pixels = cv2.remap(source, read[..., 0], read[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return WarpedPatch(box=mapped.box, pixels=pixels, covered=mapped.covered)
+
+
+def mesh_map(
+    source_points: np.ndarray,
+    target_points: np.ndarray,
+    triangles: np.ndarray,
+    frame_size: tuple[int, int],
+    depth: np.ndarray | None = None,
+    step: int = 2,
+) -> MeshMap | None:
+    """The backward map of :func:`warp_mesh` (same arguments, without the picture), for a
+    caller that combines it with another deformation before sampling once."""
     target = target_points[:, :2].astype(np.float64)
     box = Box.around(target[np.unique(triangles)], frame_size)
     if box is None:
@@ -147,9 +176,7 @@ def warp_mesh(
         read = cv2.resize(read, fine, interpolation=cv2.INTER_LINEAR)[: box.height, : box.width]
         covered = cv2.resize(covered.astype(np.uint8), fine, interpolation=cv2.INTER_NEAREST)[: box.height, : box.width]
         covered = covered > 0
-    # Uncovered pixels read the identity map (into the source's corner); they are masked out.
-    pixels = cv2.remap(source, read[..., 0], read[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return WarpedPatch(box=box, pixels=pixels, covered=covered)
+    return MeshMap(box=box, read=read, covered=covered)
 
 
 def delaunay(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:

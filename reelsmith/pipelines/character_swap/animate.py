@@ -13,7 +13,19 @@ and skull), and points along the picture's border stay put, so the neck and shou
 smoothly between them. The person, warped with its mask, is laid over a plate of the picture
 with the person painted out (OpenCV inpainting), so the background does not move with the head.
 Where the mouth opens wider than the picture's, a mouth interior is drawn: dark throat,
-upper teeth and a hint of tongue.
+upper teeth and a hint of tongue. The eyes keep the picture's opening in the warp, and blinks
+are drawn as the upper lids coming down (``eyelids.py``).
+
+The body. When the picture shows shoulders and the driver does too, the driver's joints
+(MediaPipe pose) move the character's (``body.py``), and the person is bent by a rigid
+moving-least-squares deformation (``reelsmith.faces.mls``) whose controls are the joints,
+points down the trunk (carried by the shoulders) and a ring around the head moving with the
+head. That ring is pulled in under the chin, so the neck bends between head and shoulders.
+Inside the ring the face mesh warp takes over, blended into the body's over a band just inside
+the ring, so head and body are one picture, sampled once. The head is also shifted so that,
+when the driver's whole upper body moves, head and shoulders move together at the body's
+scale. Until the driver shows a body, and for a picture without one, the rendering is the
+whole-picture mesh warp above.
 """
 
 from __future__ import annotations
@@ -24,10 +36,14 @@ import cv2
 import numpy as np
 
 from reelsmith.faces.blending import composite
-from reelsmith.faces.landmarks import FACE_OVAL, INNER_LIPS, LOWER_LIP_INNER, UPPER_LIP_INNER, find_face
-from reelsmith.faces.mesh_warp import delaunay, warp_mesh
+from reelsmith.faces.landmarks import CHIN, FACE_OVAL, INNER_LIPS, LOWER_LIP_INNER, UPPER_LIP_INNER, find_face
+from reelsmith.faces.mesh_warp import delaunay, mesh_map, warp_mesh
+from reelsmith.faces.mls import mls_map
+from reelsmith.faces.pose import SHOULDERS, Body, find_body
 from reelsmith.faces.segmentation import person_mask
 from reelsmith.pipelines.base import PipelineError
+from reelsmith.pipelines.character_swap.body import BodyMotion
+from reelsmith.pipelines.character_swap.eyelids import draw_lids, keep_opening
 
 # Landmarks that move with the skull, not with expressions: they fix the head's motion.
 _RIGID = (*FACE_OVAL, 1, 4, 5, 6, 168, 197, 195, 33, 133, 362, 263)
@@ -35,6 +51,15 @@ _RIGID = (*FACE_OVAL, 1, 4, 5, 6, 168, 197, 195, 33, 133, 362, 263)
 _RING_POINTS = 20
 _RING_RADIUS = 1.7
 _BORDER_STEPS = 4
+# With a body, the ring's distance below the face's centre, in centre-to-chin distances.
+_NECK_RING = 1.3
+# A character's joint this close to the head (in ring radii) is the head's, not the body's.
+_JOINT_CLEARANCE = 1.1
+# The face mesh warp fades into the body's between these shares of the ring's radius (inside
+# the ring, where the mesh moves rigidly with the head).
+_HEAD_FULL, _HEAD_NONE = 0.8, 0.97
+_MLS_STEP = 8
+_WEIGHT_STEP = 4
 # Picture and plate are worked out at most this size on the long side for inpainting.
 _INPAINT_SIDE = 512
 _WARP_STEP = 4
@@ -74,6 +99,33 @@ class Similarity:
         return self.matrix[:2, :2]
 
 
+@dataclass(frozen=True)
+class HeadRing:
+    """A closed curve around the head in the character picture: ``far`` from ``centre``
+    away from the chin (hair), narrowing to ``near`` towards it (the neck)."""
+
+    centre: np.ndarray
+    chin_angle: float
+    far: float
+    near: float
+
+    def radius(self, angles: np.ndarray) -> np.ndarray:
+        """The ring's distance from the centre in the directions ``angles`` (radians)."""
+        towards_chin = ((1.0 + np.cos(angles - self.chin_angle)) / 2.0) ** 2
+        return self.far + (self.near - self.far) * towards_chin
+
+    def points(self, count: int) -> np.ndarray:
+        """``count`` points along the ring (count x 2)."""
+        angles = np.linspace(0.0, 2.0 * np.pi, count, endpoint=False)
+        return self.centre + self.radius(angles)[:, None] * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+
+    def share(self, points: np.ndarray) -> np.ndarray:
+        """How far out ``points`` (N x 2) are: 1 on the ring, less inside."""
+        offset = points - self.centre
+        angles = np.arctan2(offset[:, 1], offset[:, 0])
+        return np.linalg.norm(offset, axis=1) / self.radius(angles)
+
+
 class Animator:
     """The character picture, ready to move; :meth:`frame` renders it for one driver frame."""
 
@@ -98,13 +150,38 @@ class Animator:
         # The person as the segmenter sees it, and at least the head (a drawn character).
         alpha = np.maximum(person, cv2.GaussianBlur(head.astype(np.float32), (0, 0), radius * 0.1))
         self.layer = np.dstack([picture, np.round(alpha * 255).astype(np.uint8)])
+        self.alpha = alpha.astype(np.float32)
+        self.mouth_at_rest = _mouth_opening(self.face)
         self.plate = _painted_out(picture, alpha)
+        # With a body, the ring is pulled in towards the chin so that the neck (and a collar)
+        # bends with the body rather than turning with the head.
+        chin = self.face[CHIN] - centre
+        self.head_ring = HeadRing(
+            centre=centre,
+            chin_angle=float(np.arctan2(chin[1], chin[0])),
+            far=_RING_RADIUS * radius,
+            near=_NECK_RING * float(np.linalg.norm(chin)),
+        )
+        body = _body_clear_of_head(find_body(picture), self.head_ring)
+        self.body = BodyMotion(body) if body is not None else None
+        # The head alone (face and ring), warped by its mesh inside the body's deformation.
+        ring_points = np.clip(self.head_ring.points(_RING_POINTS), 1.0, (self.size[0] - 2.0, self.size[1] - 2.0))
+        self.head_sources = np.vstack([self.face, ring_points])
+        self.head_triangles = delaunay(self.head_sources, self.size) if self.body is not None else None
         self._reference: np.ndarray | None = None
         self._driver_to_character: Similarity | None = None
 
-    def frame(self, driver: np.ndarray | None) -> np.ndarray:
-        """The character for one driver frame's landmarks (478 x 2+, driver pixels); at rest
+    @property
+    def has_body(self) -> bool:
+        """Whether the picture shows a body that the driver's body can move."""
+        return self.body is not None
+
+    def frame(self, driver: np.ndarray | None, closure: float = 0.0, body: Body | None = None) -> np.ndarray:
+        """The character for one driver frame: its face landmarks (478 x 2+, driver pixels),
+        how shut its eyes are (0-1) and its body (driver pixels) where one is seen; at rest
         when there is no face."""
+        if self.body is not None:
+            self.body.follow(body)
         if driver is None:
             return self.picture.copy()
         driver = driver[:, :2].astype(np.float64)
@@ -117,8 +194,23 @@ class Animator:
         to_character = self._driver_to_character
         rest = self.face + expression @ to_character.linear.T
         head = to_character.inverse().then(motion).then(to_character)
-        targets = np.vstack([head.apply(rest), head.apply(self.ring), self.border])
-        return self._render(targets)
+        moving_body = self.body is not None and self.body.started
+        if moving_body:
+            assert self.body is not None
+            # What the head shares of the shoulders' shift (the whole upper body moving) is
+            # carried at the body's scale, so head and shoulders stay together.
+            head_move = driver[list(_RIGID)].mean(axis=0) - self._reference[list(_RIGID)].mean(axis=0)
+            shared = _shared_move(head_move, self.body.driver_centre_move)
+            shift = self.body.scale * shared - to_character.linear @ shared
+            head = head.then(Similarity(np.array([[1.0, 0.0, shift[0]], [0.0, 1.0, shift[1]], [0.0, 0.0, 1.0]])))
+        face = keep_opening(head.apply(rest), self.face, head.linear)
+        if moving_body:
+            output = self._render_body(face, head)
+        else:
+            output = self._render(np.vstack([face, head.apply(self.ring), self.border]))
+        _draw_mouth(output, face, self.mouth_at_rest)
+        draw_lids(output, face, closure)
+        return output
 
     def _render(self, targets: np.ndarray) -> np.ndarray:
         patch = warp_mesh(self.layer, self.sources, targets, self.triangles, self.size, step=_WARP_STEP)
@@ -127,8 +219,59 @@ class Animator:
             return output
         alpha = patch.pixels[..., 3].astype(np.float32) / 255.0 * patch.covered
         composite(output, patch.pixels[..., :3], alpha, (patch.box.left, patch.box.top))
-        _draw_mouth(output, targets[: len(self.face)])
         return output
+
+    def _render_body(self, face: np.ndarray, head: Similarity) -> np.ndarray:
+        assert self.body is not None and self.head_triangles is not None
+        ring_sources = self.head_sources[len(self.face) :]
+        ring = head.apply(ring_sources)
+        joints = self.body.controls()
+        read = mls_map(
+            np.vstack([ring_sources, joints.sources]), np.vstack([ring, joints.targets]), self.size, step=_MLS_STEP
+        )
+        mapped = mesh_map(self.head_sources, np.vstack([face, ring]), self.head_triangles, self.size, step=_WARP_STEP)
+        if mapped is not None:
+            box = mapped.box
+            # How far out in the ring each pixel is, measured where the head came from; on a
+            # coarse grid, as the share changes slowly.
+            grid = (-(-box.width // _WEIGHT_STEP), -(-box.height // _WEIGHT_STEP))
+            xs, ys = np.meshgrid(
+                box.left + (np.arange(grid[0]) + 0.5) * _WEIGHT_STEP - 0.5,
+                box.top + (np.arange(grid[1]) + 0.5) * _WEIGHT_STEP - 0.5,
+            )
+            at_rest = head.inverse().apply(np.stack([xs.ravel(), ys.ravel()], axis=1))
+            share = self.head_ring.share(at_rest).reshape(xs.shape).astype(np.float32)
+            fine = (grid[0] * _WEIGHT_STEP, grid[1] * _WEIGHT_STEP)
+            share = cv2.resize(share, fine, interpolation=cv2.INTER_LINEAR)[: box.height, : box.width]
+            weight = np.clip((_HEAD_NONE - share) / (_HEAD_NONE - _HEAD_FULL), 0.0, 1.0) * mapped.covered
+            region = read[box.slices]
+            region += weight[..., None] * (mapped.read - region)
+        pixels = cv2.remap(self.picture, read, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        alpha = cv2.remap(self.alpha, read, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        output = self.plate.copy()
+        composite(output, pixels, alpha, (0, 0))
+        return output
+
+
+def _shared_move(head: np.ndarray, shoulders: np.ndarray) -> np.ndarray:
+    """The part of the shoulders' shift that the head made too (both 2-vectors): the
+    shoulders' shift times how far along it the head went, between none and all of it."""
+    length = float(shoulders @ shoulders)
+    if length <= 1e-9:
+        return np.zeros(2)
+    return shoulders * float(np.clip(head @ shoulders / length, 0.0, 1.0))
+
+
+def _body_clear_of_head(body: Body | None, ring: HeadRing) -> Body | None:
+    """``body`` without the joints that the head's ``ring`` covers (the head's warp moves
+    those); None when a shoulder is among them."""
+    if body is None:
+        return None
+    clear = ring.share(body.points) > _JOINT_CLEARANCE
+    seen = body.seen & clear
+    if not seen[list(SHOULDERS)].all():
+        return None
+    return Body(points=body.points, seen=seen)
 
 
 def _border_points(width: int, height: int) -> np.ndarray:
@@ -153,12 +296,18 @@ def _painted_out(picture: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return np.where(keep & (cv2.resize(hole, (width, height)) == 0)[..., None], picture, plate)
 
 
-def _draw_mouth(frame: np.ndarray, face: np.ndarray) -> None:
-    """Paint a mouth interior inside the inner lips when they are open."""
-    upper, lower = face[UPPER_LIP_INNER], face[LOWER_LIP_INNER]
+def _mouth_opening(face: np.ndarray) -> float:
+    """The inner lips' gap over the eye distance."""
     eyes = float(np.linalg.norm(face[33] - face[263]))
+    return float(np.linalg.norm(face[LOWER_LIP_INNER] - face[UPPER_LIP_INNER])) / max(eyes, 1e-6)
+
+
+def _draw_mouth(frame: np.ndarray, face: np.ndarray, at_rest: float) -> None:
+    """Paint a mouth interior inside the inner lips when they are open wider than the
+    picture's own (``at_rest``, a share of the eye distance), which shows its own."""
+    upper, lower = face[UPPER_LIP_INNER], face[LOWER_LIP_INNER]
     opening = float(np.linalg.norm(lower - upper))
-    if eyes <= 0 or opening < _OPEN_MOUTH * eyes:
+    if _mouth_opening(face) < at_rest + _OPEN_MOUTH:
         return
     lips = np.round(face[list(INNER_LIPS)]).astype(np.int32)
     left, top = lips.min(axis=0)

@@ -5,7 +5,8 @@ Stages, top to bottom:
   1. character - the face in the user's picture: landmarks and texture (replace), or landmarks,
                  person mask and background plate (animate);
   2. swap      - the video decoded and scaled by ffmpeg, each frame's face tracked (MediaPipe
-                 face mesh, One-Euro filtered), and the frame made (``replace.py`` or
+                 face mesh, One-Euro filtered; in animate mode also the body, MediaPipe pose,
+                 when the character shows one), and the frame made (``replace.py`` or
                  ``animate.py``), streamed into the encoder: decoding, work and encoding
                  overlap and the video is never in memory;
   3. sound     - the source's sound put back on, cut to the output's exact length.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from reelsmith.faces.pose import BodyTrack
 from reelsmith.faces.tracking import FaceTrack
 from reelsmith.media.decode import read_frames
 from reelsmith.media.encode import encode_frames, put_audio
@@ -31,6 +34,7 @@ from reelsmith.media.probe import MediaInfo, probe
 from reelsmith.pipelines.base import Job, PipelineError, PipelineResult, Stage, StageProgress
 from reelsmith.pipelines.character_swap.animate import Animator
 from reelsmith.pipelines.character_swap.character import Character
+from reelsmith.pipelines.character_swap.eyelids import BlinkFollower
 from reelsmith.pipelines.character_swap.replace import FaceReplacer
 from reelsmith.settings import Settings
 
@@ -128,17 +132,24 @@ def swap_frames(
 def animate_frames(
     frames: Iterator[np.ndarray], animator: Animator, fps: float, report: SwapReport
 ) -> Iterator[np.ndarray]:
-    """The character moving like the face followed through ``frames`` (the driver); at rest
-    where the driver shows no face. PipelineError when no face shows in the first seconds."""
-    with FaceTrack(fps) as track:
+    """The character moving like the face (and, where both show one, the body) followed
+    through ``frames`` (the driver); at rest where the driver shows no face. PipelineError when
+    no face shows in the first seconds."""
+    blinks = BlinkFollower(fps)
+    with FaceTrack(fps) as track, ExitStack() as stack:
+        # The body is looked for only when the character has one to move.
+        bodies = stack.enter_context(BodyTrack(fps)) if animator.has_body else None
         for frame in frames:
             report.frames += 1
             face = track.next(frame)
-            if face is not None:
-                report.swapped += 1
-            elif report.swapped == 0 and report.frames >= _DRIVER_LOOK_SECONDS * fps:
-                raise _no_driving_face()
-            yield animator.frame(face.points if face is not None else None)
+            body = bodies.next(frame) if bodies is not None else None
+            if face is None:
+                if report.swapped == 0 and report.frames >= _DRIVER_LOOK_SECONDS * fps:
+                    raise _no_driving_face()
+                yield animator.frame(None, body=body)
+                continue
+            report.swapped += 1
+            yield animator.frame(face.points, closure=blinks.closure(face.raw), body=body)
     if report.swapped == 0:  # a video shorter than the time looked at
         raise _no_driving_face()
 
