@@ -14,6 +14,7 @@ import hashlib
 import importlib.util
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
@@ -101,6 +102,11 @@ class WhisperRecognizer:
         return f"{self.model_dir.resolve()}|beam={_BEAM_SIZE}|vad"
 
     def languages(self) -> frozenset[str] | None:
+        return self._languages
+
+    @cached_property
+    def _languages(self) -> frozenset[str] | None:
+        # Counting the 52k-line vocabulary is read on every catalog request: once is enough.
         try:
             with (self.model_dir / "vocabulary.txt").open("rb") as stream:
                 tokens = sum(1 for _ in stream)

@@ -40,6 +40,10 @@ class Translator(Protocol):
         """(source, target) language pairs it can translate, direct or through a pivot."""
         ...
 
+    def path(self, source: str, target: str) -> list[str]:
+        """The languages a translation passes through, ``source`` and ``target`` included."""
+        ...
+
     def translate(self, lines: Sequence[str], source: str, target: str) -> list[str]:
         """Each line translated, in order; the same number of lines back."""
         ...
@@ -96,7 +100,15 @@ class ApertiumTranslator:
                 return [first, self.modes[(pivot, target)]]
         return []
 
+    def path(self, source: str, target: str) -> list[str]:
+        return [mode.source for mode in self.route(source, target)] + [target]
+
     def pairs(self) -> frozenset[tuple[str, str]]:
+        return self._pairs
+
+    @cached_property
+    def _pairs(self) -> frozenset[tuple[str, str]]:
+        # Read on every catalog request (each translation created); the modes never change.
         languages = {code for pair in self.modes for code in pair}
         return frozenset(
             (source, target)
@@ -154,6 +166,9 @@ class ChatTranslator:
 
     def pairs(self) -> frozenset[tuple[str, str]]:
         return frozenset((s, t) for s in self.languages for t in self.languages if s != t)
+
+    def path(self, source: str, target: str) -> list[str]:
+        return [source, target]
 
     def translate(self, lines: Sequence[str], source: str, target: str) -> list[str]:
         if not lines:

@@ -323,9 +323,8 @@ class VideoTranslationPipeline:
             texts = self.translator.translate([text for text, _ in protected], source, target)
         except TranslationError as exc:
             raise PipelineError(str(exc)) from exc
-        route = getattr(self.translator, "route", None)
-        steps = [mode.source for mode in route(source, target)] + [target] if route else [source, target]
-        return [restore_tokens(text, restore) for text, (_, restore) in zip(texts, protected, strict=True)], steps
+        restored = [restore_tokens(text, restore) for text, (_, restore) in zip(texts, protected, strict=True)]
+        return restored, self.translator.path(source, target)
 
     def _voices(self, language: str, voices_map: dict[str, Any], speakers: int) -> list[Voice]:
         available = self.synthesizer.voices(language)
