@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from reelsmith.dispatch.publisher import Publisher, make_publisher
 from reelsmith.pipelines.registry import PipelineRegistry
 from reelsmith.services.accounts import AccountService
 from reelsmith.services.lifecycle import TaskLifecycle
 from reelsmith.services.tasks import TaskService
 from reelsmith.services.webhooks import DeliveryService
 from reelsmith.settings import Settings
+from reelsmith.storage.base import Storage
 from reelsmith.storage.local import LocalStorage
 from reelsmith.storage.signing import UrlSigner
 from reelsmith.store.db import Database
@@ -27,8 +29,16 @@ class Runtime:
         return Database(self.settings.sqlalchemy_url)
 
     @cached_property
-    def storage(self) -> LocalStorage:
+    def storage(self) -> Storage:
+        if self.settings.s3_bucket:
+            from reelsmith.storage.s3 import S3Storage
+
+            return S3Storage(self.settings)
         return LocalStorage(self.settings.files_dir)
+
+    @cached_property
+    def publisher(self) -> Publisher:
+        return make_publisher(self.settings, self.db)
 
     @cached_property
     def signer(self) -> UrlSigner:
@@ -40,7 +50,7 @@ class Runtime:
 
     @cached_property
     def tasks(self) -> TaskService:
-        return TaskService(self.db, self.storage)
+        return TaskService(self.db, self.storage, self.publisher)
 
     @cached_property
     def lifecycle(self) -> TaskLifecycle:

@@ -54,6 +54,41 @@ class Settings(BaseSettings):
     poll_interval_seconds: float = 0.25
     max_attempts: int = 3
 
+    broker_url: str | None = Field(
+        default=None,
+        description="A Celery broker (redis://host:6379/0 or amqp://user:pass@host:5672//). When set, "
+        "the API publishes each task to its engine's queue and `reelsmith worker` consumes those queues; "
+        "when unset, workers claim tasks straight from the task table.",
+    )
+    broker_visibility_timeout_seconds: float = Field(
+        default=6 * 3600.0,
+        gt=0,
+        description="How long Redis keeps a taken message before handing it out again; longer than the "
+        "longest task (a dead worker's task is picked up sooner, when its lease runs out).",
+    )
+    redispatch_after_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="A queued task nobody took for this long is published again, in case the broker lost it.",
+    )
+
+    s3_bucket: str | None = Field(
+        default=None, description="Keep media in this S3 bucket instead of data_dir/files."
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="The S3 API's URL for S3-compatible servers (MinIO, Ceph); default AWS."
+    )
+    s3_region: str | None = Field(default=None, description="The bucket's region.")
+    s3_access_key_id: str | None = Field(default=None, description="Default: boto3's usual credential chain.")
+    s3_secret_access_key: str | None = Field(default=None, description="Goes with s3_access_key_id.")
+    s3_prefix: str = Field(default="", description="A folder in the bucket for reelsmith's objects.")
+    s3_url_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        le=604800,
+        description="Lifetime of the presigned URL a file link redirects to (S3 allows at most 7 days).",
+    )
+
     allow_networks: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Private networks (CIDRs) that input fetching and webhooks may reach.",

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from reelsmith.api.app import create_app
 from reelsmith.runtime import Runtime
 from reelsmith.settings import Settings
-from reelsmith.storage.local import StoredFile
+from reelsmith.storage.base import StoredFile
 from reelsmith.storage.retention import sweep_expired
 from reelsmith.store.ids import now_ms
 from tests.conftest import Team, make_settings

@@ -12,7 +12,7 @@ from starlette.requests import Request
 
 from reelsmith.runtime import Runtime
 from reelsmith.services.accounts import Caller
-from reelsmith.storage.local import StoredFile
+from reelsmith.storage.base import StoredFile
 from reelsmith.storage.signing import UrlSigner
 from reelsmith.store.models import TaskRecord
 

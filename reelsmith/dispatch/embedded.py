@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import signal
-import socket
 import threading
-import uuid
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 
-from reelsmith.dispatch.run_task import run_task
+from reelsmith.dispatch.run_task import run_task_settled, worker_owner
 from reelsmith.runtime import Runtime
 from reelsmith.settings import Settings
 from reelsmith.store.ids import now_ms
@@ -29,11 +26,9 @@ def worker_loop(settings: Settings, stop: threading.Event | None = None) -> None
     """Claim and run tasks of ``settings.engines`` until ``stop`` is set (or forever)."""
     stop = stop or threading.Event()
     runtime = Runtime(settings)
-    # Host and pid say where a task runs; the random part keeps two containers that share a
-    # host name and a pid from being taken for the same owner.
-    owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    owner = worker_owner()
     engines = list(settings.engines)
-    log.info("worker %s serving %s", owner, ", ".join(engines))
+    log.info("worker %s serving %s from the task table", owner, ", ".join(engines))
     while not stop.is_set():
         try:
             task_id = runtime.lifecycle.next_claimable(engines)
@@ -43,14 +38,8 @@ def worker_loop(settings: Settings, stop: threading.Event | None = None) -> None
         if task_id is None:
             stop.wait(settings.poll_interval_seconds)
             continue
-        try:
-            run_task(runtime, task_id, owner)
-        except Exception as exc:  # storage or database trouble: end the task rather than the worker
-            log.exception("worker %s could not run task %s", owner, task_id)
-            try:
-                runtime.lifecycle.fail(task_id, owner, f"internal error while running the task: {exc}")
-            except Exception:
-                log.exception("worker %s could not record the failure of %s", owner, task_id)
+        if not run_task_settled(runtime, task_id, owner):
+            stop.wait(settings.poll_interval_seconds)
 
 
 def _child_stop_event() -> threading.Event:
@@ -63,7 +52,13 @@ def _child_stop_event() -> threading.Event:
 
 
 def _worker_process(settings: Settings) -> None:
-    worker_loop(settings, _child_stop_event())
+    if settings.broker_url:
+        from reelsmith.dispatch.celery_worker import consume
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        consume(settings)  # Celery handles SIGTERM itself: it finishes the task in hand, then stops
+    else:
+        worker_loop(settings, _child_stop_event())
 
 
 def _sender_process(settings: Settings) -> None:

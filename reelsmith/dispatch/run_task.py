@@ -3,19 +3,54 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import socket
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from reelsmith.pipelines.base import Cancelled, EngineUnavailable, Job, PipelineError
 from reelsmith.runtime import Runtime
-from reelsmith.storage.local import StoredFile
+from reelsmith.storage.base import StorageError, StoredFile
 
 log = logging.getLogger("reelsmith.worker")
 
 PROGRESS_MIN_INTERVAL_S = 0.5
+
+# Failures of what a task runs on rather than of the task: the database or the storage could not
+# be reached. The task is left to its lease and taken again, never failed (or charged) for them.
+INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, StorageError)
+
+
+def worker_owner() -> str:
+    """A name for this worker process, written on the tasks it claims.
+
+    Host and pid say where a task runs; the random part keeps two containers that share a
+    host name and a pid from being taken for the same owner."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def run_task_settled(runtime: Runtime, task_id: str, owner: str) -> bool:
+    """:func:`run_task`, with every outcome settled: an unexpected error ends the task with a
+    refund. Returns False when the infrastructure failed and the task should be tried again
+    later (its lease runs out, or the caller retries the message)."""
+    try:
+        run_task(runtime, task_id, owner)
+    except INFRASTRUCTURE_ERRORS:
+        log.exception("worker %s: infrastructure failure while running %s; it will be taken again", owner, task_id)
+        return False
+    except Exception as exc:
+        log.exception("worker %s could not run task %s", owner, task_id)
+        try:
+            runtime.lifecycle.fail(task_id, owner, f"internal error while running the task: {exc}")
+        except Exception:
+            log.exception("worker %s could not record the failure of %s", owner, task_id)
+    return True
 
 
 class _Lease:
@@ -95,7 +130,8 @@ def _make_job(
     runtime: Runtime, task_id: str, product: str, params: dict[str, Any], work_dir: Path, owner: str, lease: _Lease
 ) -> Job:
     inputs = {
-        name: runtime.storage.path(StoredFile.from_json(value).key) for name, value in params.get("inputs", {}).items()
+        name: runtime.storage.local_path(StoredFile.from_json(value).key, work_dir / "inputs")
+        for name, value in params.get("inputs", {}).items()
     }
     last_report = [0.0]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import codecs
 import os
 import re
-import shutil
 import socket
 import ssl
 import tempfile
@@ -25,7 +24,7 @@ from reelsmith.errors import ApiError, Code, parameter_error
 from reelsmith.media.netguard import blocked_cause, guarded_client
 from reelsmith.media.probe import format_size
 from reelsmith.settings import Settings
-from reelsmith.storage.local import LocalStorage
+from reelsmith.storage.base import Storage
 from reelsmith.storage.signing import UrlSigner
 
 Kind = Literal["image", "video", "audio", "caption"]
@@ -68,7 +67,7 @@ async def fetch_input(
     kind: Kind,
     settings: Settings,
     dest_dir: Path,
-    storage: LocalStorage,
+    storage: Storage,
     signer: UrlSigner,
 ) -> FetchedInput:
     """Fetch ``url`` (the value of request field ``field``) as a ``kind`` file into ``dest_dir``.
@@ -82,7 +81,7 @@ async def fetch_input(
     dest_dir.mkdir(parents=True, exist_ok=True)
     key = signer.own_key(text)
     if key is not None and storage.exists(key):
-        part = await _copy_stored(storage.path(key), field, dest_dir, max_bytes, too_large_code)
+        part = await _copy_stored(storage, key, field, dest_dir, max_bytes, too_large_code)
     else:
         part = await _download(text, field, settings, dest_dir, max_bytes, too_large_code)
     return _finish(part, field, kind, text)
@@ -140,14 +139,14 @@ def _new_part(field: str, dest_dir: Path) -> tuple[BinaryIO, Path]:
     return os.fdopen(fd, "wb"), Path(name)
 
 
-async def _copy_stored(source: Path, field: str, dest_dir: Path, max_bytes: int, code: Code) -> Path:
-    if source.stat().st_size > max_bytes:
+async def _copy_stored(storage: Storage, key: str, field: str, dest_dir: Path, max_bytes: int, code: Code) -> Path:
+    if await anyio.to_thread.run_sync(storage.size, key) > max_bytes:
         raise _too_large(field, max_bytes, code)
     out, part = _new_part(field, dest_dir)
     out.close()
     try:
         # A stored file may be hundreds of MB; copying must not stall the event loop.
-        await anyio.to_thread.run_sync(shutil.copyfile, source, part)
+        await anyio.to_thread.run_sync(storage.copy_to, key, part)
     except BaseException:
         part.unlink(missing_ok=True)
         raise

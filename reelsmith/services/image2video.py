@@ -15,7 +15,7 @@ from reelsmith.services.accounts import Caller
 from reelsmith.services.inputs import InputBatch
 from reelsmith.services.pricing import add_audio_price, image2video_price
 from reelsmith.services.tasks import NewTask, checked_webhook
-from reelsmith.storage.local import StoredFile
+from reelsmith.storage.base import StoredFile
 from reelsmith.store.ids import new_object_id
 from reelsmith.store.models import TaskRecord
 

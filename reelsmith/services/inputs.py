@@ -17,13 +17,15 @@ from reelsmith.errors import ApiError, Code
 from reelsmith.media.fetch import fetch_input
 from reelsmith.media.probe import MediaInfo, check_image, check_video, probe
 from reelsmith.runtime import Runtime
-from reelsmith.storage.local import StoredFile
+from reelsmith.storage.base import StoredFile
 
 
 class InputBatch:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.stored: dict[str, StoredFile] = {}
+        # The local copy of each kept file, for checks and duplicates without reading storage back.
+        self._local: dict[str, Path] = {}
         self._scratch = Path(tempfile.mkdtemp(prefix="inputs-", dir=runtime.settings.work_dir))
 
     async def __aenter__(self) -> InputBatch:
@@ -55,9 +57,11 @@ class InputBatch:
         return fetched.path
 
     async def _keep(self, name: str, path: Path) -> Path:
-        stored = await asyncio.to_thread(self.runtime.storage.put_file, path, None, True)
+        """Store ``path`` for the worker; the returned local copy lasts as long as the batch."""
+        stored = await asyncio.to_thread(self.runtime.storage.put_file, path)
         self.stored[name] = stored
-        return self.runtime.storage.path(stored.key)
+        self._local[stored.key] = path
+        return path
 
     async def image(self, name: str, url: str, field: str) -> Path:
         """A PNG or JPEG that decodes."""
@@ -93,16 +97,16 @@ class InputBatch:
         """Fresh copies of already-kept inputs, for a second task of the same request."""
         copies = {}
         for name, stored in files.items():
-            copy = await asyncio.to_thread(self.runtime.storage.put_file, self.runtime.storage.path(stored.key))
+            copy = await asyncio.to_thread(self.runtime.storage.put_file, self._local[stored.key])
             self.stored[f"{name}-{copy.key}"] = copy
             copies[name] = copy
         return copies
 
     async def copy_of(self, name: str, stored: StoredFile) -> Path:
         """A private copy of a file already in storage (a previous task's output)."""
-        source = self.runtime.storage.path(stored.key)
-        if not source.is_file():
-            raise ApiError(Code.PARAMETER, "the previous video has expired and was deleted")
-        copy = await asyncio.to_thread(self.runtime.storage.put_file, source)
-        self.stored[name] = copy
-        return self.runtime.storage.path(copy.key)
+        local = self._scratch / f"{name}{Path(stored.key).suffix}"
+        try:
+            await asyncio.to_thread(self.runtime.storage.copy_to, stored.key, local)
+        except KeyError:
+            raise ApiError(Code.PARAMETER, "the previous video has expired and was deleted") from None
+        return await self._keep(name, local)

@@ -10,12 +10,13 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, select, update
 
+from reelsmith.dispatch.publisher import Publisher
 from reelsmith.errors import ApiError, Code
 from reelsmith.media.fetch import checked_url
 from reelsmith.media.netguard import BlockedAddress, IPNetwork, check_ip
 from reelsmith.services.accounts import Caller
 from reelsmith.services.credits import charge_credits, refund_task
-from reelsmith.storage.local import LocalStorage, StoredFile
+from reelsmith.storage.base import Storage, StoredFile
 from reelsmith.store.db import Database
 from reelsmith.store.ids import is_object_id, new_object_id, now_ms
 from reelsmith.store.models import Task, TaskRecord
@@ -64,9 +65,10 @@ _ONE_TASK = select(Task.__table__).where(
 
 
 class TaskService:
-    def __init__(self, db: Database, storage: LocalStorage) -> None:
+    def __init__(self, db: Database, storage: Storage, publisher: Publisher) -> None:
         self.db = db
         self.storage = storage
+        self.publisher = publisher
 
     def create(
         self, caller: Caller, new_tasks: list[NewTask], base_url: str = "", created: int | None = None
@@ -98,6 +100,7 @@ class TaskService:
                 create_time=created,
                 update_time=created,
                 attempts=0,
+                dispatched_at=created,
             )
             for item in new_tasks
         ]
@@ -108,7 +111,9 @@ class TaskService:
         except ApiError:
             self._discard_inputs(new_tasks)
             raise
-        return [TaskRecord.from_row(task) for task in tasks]
+        records = [TaskRecord.from_row(task) for task in tasks]
+        self.publisher.publish(records)
+        return records
 
     def _discard_inputs(self, new_tasks: list[NewTask]) -> None:
         for item in new_tasks:

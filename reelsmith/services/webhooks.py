@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from reelsmith.errors import ApiError, Code
 from reelsmith.services.accounts import Caller
-from reelsmith.storage.local import StoredFile
+from reelsmith.storage.base import StoredFile
 from reelsmith.storage.signing import UrlSigner
 from reelsmith.store.db import Database
 from reelsmith.store.ids import now_ms

@@ -1,32 +1,13 @@
-"""Files in a local folder, addressed by opaque keys like ``2026/11/21/<hex>.mp4``."""
+"""Files in a local folder (the embedded default)."""
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
+from reelsmith.storage.base import StoredFile, check_key, new_key
 from reelsmith.store.ids import now_ms
-
-KEY = re.compile(r"^[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9a-f]{32}\.[a-z0-9]{1,5}$")
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    """A file in storage; ``created_ms`` fixes when its URLs expire."""
-
-    key: str
-    created_ms: int
-
-    def to_json(self) -> dict[str, object]:
-        return {"key": self.key, "created_ms": self.created_ms}
-
-    @classmethod
-    def from_json(cls, value: dict[str, object]) -> StoredFile:
-        return cls(key=str(value["key"]), created_ms=int(value["created_ms"]))  # type: ignore[call-overload]
 
 
 class LocalStorage:
@@ -34,17 +15,9 @@ class LocalStorage:
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
 
-    def _new_key(self, suffix: str) -> str:
-        suffix = suffix.lower().lstrip(".") or "bin"
-        if not re.fullmatch(r"[a-z0-9]{1,5}", suffix):
-            suffix = "bin"
-        return time.strftime("%Y/%m/%d/", time.gmtime()) + os.urandom(16).hex() + "." + suffix
-
     def path(self, key: str) -> Path:
         """The file behind a key; refuses anything that is not a key we made."""
-        if not KEY.match(key):
-            raise KeyError(key)
-        return self.root / key
+        return self.root / check_key(key)
 
     def exists(self, key: str) -> bool:
         try:
@@ -52,28 +25,49 @@ class LocalStorage:
         except KeyError:
             return False
 
+    def size(self, key: str) -> int:
+        try:
+            return self.path(key).stat().st_size
+        except FileNotFoundError:
+            raise KeyError(key) from None
+
     def put_file(self, source: Path, suffix: str | None = None, move: bool = False) -> StoredFile:
         """Copy (or move) a finished file into storage under a new key."""
-        key = self._new_key(suffix or source.suffix)
-        target = self.path(key)
+        target = self.path(new_key(suffix or source.suffix))
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(target.suffix + ".part")
         if move:
             shutil.move(source, partial)
         else:
-            shutil.copyfile(source, partial)
+            try:
+                # Stored files are never changed in place, so a second name for the same data
+                # is as good as a copy, and free.
+                os.link(source, partial)
+            except OSError:
+                shutil.copyfile(source, partial)
         os.utime(partial)  # retention counts from when the file entered storage
         os.replace(partial, target)
-        return StoredFile(key=key, created_ms=now_ms())
+        return StoredFile(key=str(target.relative_to(self.root)), created_ms=now_ms())
 
     def put_bytes(self, data: bytes, suffix: str) -> StoredFile:
-        key = self._new_key(suffix)
-        target = self.path(key)
+        target = self.path(new_key(suffix))
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(target.suffix + ".part")
         partial.write_bytes(data)
         os.replace(partial, target)
-        return StoredFile(key=key, created_ms=now_ms())
+        return StoredFile(key=str(target.relative_to(self.root)), created_ms=now_ms())
+
+    def local_path(self, key: str, scratch: Path) -> Path:
+        path = self.path(key)
+        if not path.is_file():
+            raise KeyError(key)
+        return path
+
+    def copy_to(self, key: str, target: Path) -> None:
+        try:
+            shutil.copyfile(self.path(key), target)
+        except FileNotFoundError:
+            raise KeyError(key) from None
 
     def delete(self, key: str) -> None:
         try:
@@ -92,3 +86,9 @@ class LocalStorage:
             if not any(folder.iterdir()):
                 folder.rmdir()
         return removed
+
+    def direct_url(self, key: str) -> str | None:
+        return None
+
+    def check(self) -> str:
+        return "ok" if os.access(self.root, os.W_OK) else f"error: {self.root} is not writable"

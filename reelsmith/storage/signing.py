@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from urllib.parse import parse_qs, urlsplit
 
-from reelsmith.storage.local import StoredFile
+from reelsmith.storage.base import StoredFile
 from reelsmith.store.ids import now_ms
 
 FILES_PREFIX = "/files/"

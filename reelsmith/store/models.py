@@ -63,6 +63,9 @@ class Task(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lease_expires: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When the task was last published to the broker (scale-out); the dispatch reaper publishes
+    # again what a broker may have lost.
+    dispatched_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     __table_args__ = (Index("ix_tasks_claim", "status", "engine", "create_time"),)
 
@@ -118,6 +121,7 @@ class TaskRecord:
     lease_owner: str | None
     lease_expires: int | None
     attempts: int
+    dispatched_at: int | None
 
     @classmethod
     def from_row(cls, row: Any) -> TaskRecord:

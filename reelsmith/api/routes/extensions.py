@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -73,6 +73,7 @@ async def upload(request: Request, caller: CallerDep, runtime: RuntimeDep) -> JS
         kind, suffix = await asyncio.to_thread(_sniff_upload, scratch)
         if kind is None:
             raise ApiError(Code.PARAMETER, "file must be a PNG/JPEG image, an MP4 video, audio, or SRT/ASS captions")
+        size = scratch.stat().st_size
         stored = await asyncio.to_thread(runtime.storage.put_file, scratch, suffix, True)
     finally:
         scratch.unlink(missing_ok=True)
@@ -80,7 +81,7 @@ async def upload(request: Request, caller: CallerDep, runtime: RuntimeDep) -> JS
         {
             "url": runtime.signer.url(base_url_of(runtime, request), stored),
             "kind": kind,
-            "size": runtime.storage.path(stored.key).stat().st_size,
+            "size": size,
             "expires": stored.created_ms + runtime.signer.retention_ms,
         }
     )
@@ -135,8 +136,15 @@ def download(
         return JSONResponse({"code": 403, "msg": "this link is invalid or has expired"}, status_code=403)
     if not runtime.storage.exists(key):
         return JSONResponse({"code": 404, "msg": "this file has expired and was deleted"}, status_code=404)
+    direct = runtime.storage.direct_url(key)
+    if direct is not None:
+        # In a bucket: the client downloads straight from it, with a short-lived presigned URL.
+        return RedirectResponse(direct, status_code=307)
     suffix = key.rsplit(".", 1)[-1]
-    return FileResponse(runtime.storage.path(key), media_type=CONTENT_TYPES.get(suffix, "application/octet-stream"))
+    return FileResponse(
+        runtime.storage.local_path(key, runtime.settings.work_dir),
+        media_type=CONTENT_TYPES.get(suffix, "application/octet-stream"),
+    )
 
 
 @router.get("/healthz", summary="The process is up")
@@ -153,7 +161,7 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"error: {exc}"
-    checks["storage"] = "ok" if os.access(runtime.storage.root, os.W_OK) else "error: not writable"
+    checks["storage"] = runtime.storage.check()
     ready = all(value == "ok" for value in checks.values())
     body = {"code": 1000 if ready else 1015, "msg": "OK" if ready else "not ready", "data": checks}
     return JSONResponse(body, status_code=200 if ready else 503)
