@@ -34,8 +34,16 @@ system-packages:
 serve: install system-packages
 	$(VENV)/bin/reelsmith serve --host $(HOST) --port $(PORT)
 
+# The service-core suite, run a second time in the scale-out mode: PostgreSQL and Celery on
+# Redis at 127.0.0.1 (skipped, saying so, where they are not running).
+SCALEOUT_SUITE := tests/test_smoke.py tests/test_auth.py tests/test_envelope.py tests/test_concurrency.py \
+	tests/test_files.py tests/test_admin_api.py tests/test_webhooks.py tests/test_worker_recovery.py \
+	tests/test_cli.py tests/test_serve.py tests/test_media_fetch.py tests/test_image2video_api.py \
+	tests/test_character_swap_api.py tests/test_translation_api.py
+
 test: install system-packages
 	$(PY) -m pytest -q
+	REELSMITH_TEST_SCALEOUT=1 $(PY) -m pytest -q $(SCALEOUT_SUITE)
 
 bench: install
 	$(PY) bench/api.py

@@ -94,14 +94,45 @@ def api(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
 def worker(
     engines: Annotated[str | None, typer.Option(help="Comma-separated engines (default: REELSMITH_ENGINES).")] = None,
 ) -> None:
-    """A worker process that claims and runs tasks from the task table."""
-    from reelsmith.dispatch.embedded import worker_loop
-
+    """A worker that runs tasks of its engines, one at a time: it consumes their broker queues
+    when REELSMITH_BROKER_URL is set (scale-out), else claims them from the task table. Run
+    one per core (or GPU) to use a host fully."""
     overrides = {"engines": engines} if engines else {}
     settings = load_settings(**overrides)
     Runtime(settings).prepare()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    worker_loop(settings)
+    if settings.broker_url:
+        from reelsmith.dispatch.celery_worker import consume
+
+        consume(settings)
+    else:
+        from reelsmith.dispatch.embedded import worker_loop
+
+        worker_loop(settings)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (every command also does this when it starts)."""
+    _runtime()
+    console.print("[green]the database schema is up to date[/]")
+
+
+@app.command()
+def doctor(as_json: JsonOpt = False) -> None:
+    """Check this host's configuration: the database (reachable, migrated), the broker and the
+    S3 bucket where configured, and that each configured engine loads. Exits 1 on a problem."""
+    from reelsmith.doctor import run_checks
+
+    checks = run_checks(Runtime(load_settings()))
+    if as_json:
+        typer.echo(json.dumps([{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks]))
+    else:
+        for check in checks:
+            mark = "[green]ok[/]  " if check.ok else "[red]FAIL[/]"
+            console.print(f"{mark} {check.name}: {check.detail}", highlight=False, soft_wrap=True)
+    if not all(check.ok for check in checks):
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         "the API publishes each task to its engine's queue and `reelsmith worker` consumes those queues; "
         "when unset, workers claim tasks straight from the task table.",
     )
+    broker_namespace: str = Field(
+        default="reelsmith",
+        pattern=r"^[A-Za-z0-9_-]{1,40}$",
+        description="Prefix of the queue names (<namespace>.<engine>), so installations can share a broker.",
+    )
     broker_visibility_timeout_seconds: float = Field(
         default=6 * 3600.0,
         gt=0,

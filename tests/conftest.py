@@ -15,9 +15,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reelsmith.api.app import create_app
+from reelsmith.dispatch.celery_app import RUN_TASK, make_celery, queue_for
+from reelsmith.dispatch.reaper import DispatchReaper
 from reelsmith.dispatch.run_task import run_task
 from reelsmith.runtime import Runtime
 from reelsmith.settings import Settings
+from tests import backend
 from tests.media import make_media
 
 
@@ -44,6 +47,32 @@ def media_url(media_dir: Path) -> Iterator[str]:
     server.shutdown()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _backend() -> Iterator[None]:
+    """In a scale-out run (REELSMITH_TEST_SCALEOUT=1), this session's PostgreSQL database and
+    queue namespace; in the default run, nothing (SQLite per test, no broker)."""
+    if not backend.SCALEOUT:
+        yield
+        return
+    problem = backend.postgres_problem() or backend.redis_problem()
+    if problem:
+        pytest.exit(f"skipped the scale-out run: it needs PostgreSQL and Redis, and {problem}", returncode=0)
+    backend.ACTIVE = backend.ScaleoutBackend.create()
+    try:
+        yield
+    finally:
+        backend.ACTIVE.drop()
+        backend.ACTIVE = None
+
+
+@pytest.fixture(autouse=True)
+def _empty_backend() -> Iterator[None]:
+    """Each test starts from an empty database and empty queues, as with a fresh SQLite file."""
+    yield
+    if backend.ACTIVE:
+        backend.ACTIVE.empty()
+
+
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "data_dir": data_dir,
@@ -52,6 +81,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "workers": 0,
         "lease_seconds": 5,
         "poll_interval_seconds": 0.05,
+        **backend.settings_overrides(),
     }
     values.update(overrides)
     return Settings(**values)
@@ -128,12 +158,43 @@ def free(make_team: Any) -> Team:
 
 
 def run_pending(runtime: Runtime, owner: str = "test-worker") -> int:
-    """Run queued tasks in this process with the workers' own ``run_task``; returns how many."""
+    """Run queued tasks in this process with the workers' own ``run_task``; returns how many.
+
+    In embedded mode the tasks come from the task table, as a worker claims them. In scale-out
+    mode they come from the broker: the dispatch reaper sweeps first (as it does every half
+    lease in the API and the workers), then each message on the engines' queues is taken,
+    run and acknowledged, as a Celery worker does."""
+    if runtime.settings.broker_url:
+        return _run_queued_messages(runtime, owner)
     count = 0
     while (task_id := runtime.lifecycle.next_claimable(list(runtime.settings.engines))) is not None:
         run_task(runtime, task_id, owner)
         count += 1
     return count
+
+
+def _run_queued_messages(runtime: Runtime, owner: str) -> int:
+    settings = runtime.settings
+    DispatchReaper(runtime.db, runtime.publisher, int(settings.redispatch_after_seconds * 1000)).sweep()
+    ran = 0
+    with make_celery(settings).connection_for_read() as connection:
+        for engine in settings.engines:
+            queue = connection.SimpleQueue(queue_for(settings, engine))
+            try:
+                while True:
+                    try:
+                        message = queue.get(block=False)
+                    except queue.Empty:
+                        break
+                    assert message.headers["task"] == RUN_TASK, message.headers
+                    (task_id,), _, _ = message.decode()
+                    if runtime.lifecycle.is_claimable(task_id):
+                        run_task(runtime, task_id, owner)
+                        ran += 1
+                    message.ack()
+            finally:
+                queue.close()
+    return ran
 
 
 def with_fields(body: dict[str, Any], fields: dict[str, Any], media_url: str) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from tests import backend
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -24,6 +26,7 @@ def command_env(data_dir: Path, **extra: str) -> dict[str, str]:
             "REELSMITH_SECRET_KEY": "test-secret",
             "REELSMITH_ALLOW_NETWORKS": "127.0.0.0/8",
             "PYTHONPATH": str(ROOT),
+            **backend.environment(),
             **extra,
         }
     )
@@ -41,8 +44,8 @@ def reelsmith(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedPro
     )
 
 
-def create_account(data_dir: Path, plan: str = "pro", credits: int = 1000) -> dict[str, Any]:
-    done = reelsmith(data_dir, "accounts", "create", "--plan", plan, "--credits", str(credits), "--json")
+def create_account(data_dir: Path, plan: str = "pro", credits: int = 1000, **env: str) -> dict[str, Any]:
+    done = reelsmith(data_dir, "accounts", "create", "--plan", plan, "--credits", str(credits), "--json", **env)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 

@@ -25,6 +25,7 @@ from reelsmith.api.routes import (
 )
 from reelsmith.dispatch.embedded import WorkerPool
 from reelsmith.runtime import Runtime
+from reelsmith.dispatch.reaper import start_reaper
 from reelsmith.storage.retention import RetentionSweeper
 
 UPLOAD_PATH = "/api/reelsmith/v1/upload"
@@ -113,6 +114,10 @@ def create_app(runtime: Runtime, *, run_workers: bool = False) -> FastPaths:
             pool.start()
         if sweeper:
             sweeper.start(stop)
+        if runtime.settings.broker_url:
+            # Scale-out: the API too republishes tasks whose worker died or whose message was lost,
+            # so dispatch recovers even while no worker of an engine is running.
+            start_reaper(runtime, stop)
         try:
             yield
         finally:

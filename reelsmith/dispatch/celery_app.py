@@ -15,9 +15,9 @@ from reelsmith.settings import Settings
 RUN_TASK = "reelsmith.run_task"
 
 
-def queue_for(engine: str) -> str:
+def queue_for(settings: Settings, engine: str) -> str:
     """The broker queue an engine's tasks wait in."""
-    return f"reelsmith.{engine}"
+    return f"{settings.broker_namespace}.{engine}"
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -37,7 +37,7 @@ def make_celery(settings: Settings) -> Celery:
         broker_connection_timeout=5,
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
-        task_default_queue="reelsmith.default",
+        task_default_queue=f"{settings.broker_namespace}.default",
         enable_utc=True,
     )
     return app

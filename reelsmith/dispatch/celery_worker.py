@@ -14,19 +14,12 @@ import threading
 from typing import Any
 
 from reelsmith.dispatch.celery_app import RUN_TASK, make_celery, queue_for
-from reelsmith.dispatch.reaper import DispatchReaper
+from reelsmith.dispatch.reaper import start_reaper
 from reelsmith.dispatch.run_task import run_task_settled, worker_owner
 from reelsmith.runtime import Runtime
 from reelsmith.settings import Settings
 
 log = logging.getLogger("reelsmith.worker")
-
-
-def start_reaper(runtime: Runtime, stop: threading.Event) -> threading.Thread:
-    """The dispatch reaper in a background thread of this process, sweeping every half lease."""
-    settings = runtime.settings
-    reaper = DispatchReaper(runtime.db, runtime.publisher, int(settings.redispatch_after_seconds * 1000))
-    return reaper.start(stop, max(0.5, settings.lease_seconds / 2))
 
 
 def consume(settings: Settings) -> None:
@@ -41,7 +34,7 @@ def consume(settings: Settings) -> None:
             # The database or storage is unreachable: try again once the lease has run out.
             raise task.retry(countdown=settings.lease_seconds)
 
-    queues = [queue_for(engine) for engine in settings.engines]
+    queues = [queue_for(settings, engine) for engine in settings.engines]
     log.info("worker %s consuming %s", owner, ", ".join(queues))
     stop = threading.Event()
     start_reaper(runtime, stop)

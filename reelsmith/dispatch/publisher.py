@@ -40,6 +40,7 @@ class CeleryPublisher:
         from reelsmith.dispatch.celery_app import make_celery
 
         self.app = make_celery(settings)
+        self.settings = settings
         self.db = db
 
     def publish(self, tasks: Sequence[TaskRecord]) -> None:
@@ -47,7 +48,7 @@ class CeleryPublisher:
 
         for task in tasks:
             try:
-                self.app.send_task(RUN_TASK, args=[task.id], queue=queue_for(task.engine), retry=False)
+                self.app.send_task(RUN_TASK, args=[task.id], queue=queue_for(self.settings, task.engine), retry=False)
             except Exception:
                 log.exception("could not publish task %s; the reaper will publish it again", task.id)
                 self._mark_unpublished(task.id)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, update
 
 from reelsmith.dispatch.publisher import Publisher
+from reelsmith.runtime import Runtime
 from reelsmith.store.db import Database
 from reelsmith.store.ids import now_ms
 from reelsmith.store.models import Task, TaskRecord
@@ -72,3 +73,10 @@ class DispatchReaper:
         thread = threading.Thread(target=self.run, args=(stop, interval), name="dispatch-reaper", daemon=True)
         thread.start()
         return thread
+
+
+def start_reaper(runtime: Runtime, stop: threading.Event) -> threading.Thread:
+    """The dispatch reaper in a background thread of this process, sweeping every half lease."""
+    settings = runtime.settings
+    reaper = DispatchReaper(runtime.db, runtime.publisher, int(settings.redispatch_after_seconds * 1000))
+    return reaper.start(stop, max(0.5, settings.lease_seconds / 2))

@@ -58,6 +58,12 @@ class TaskLifecycle:
                 .limit(1)
             ).first()
 
+    def is_claimable(self, task_id: str) -> bool:
+        """Whether a worker could claim ``task_id`` now."""
+        with self.db.read() as session:
+            found = session.scalars(select(Task.id).where(Task.id == task_id, *self._claimable(now_ms()))).first()
+            return found is not None
+
     def claim(self, task_id: str, owner: str) -> Task | None:
         """Take the task for ``owner`` if it is queued or its lease expired; None otherwise.
         A task taken more than ``max_attempts`` times fails for good, with a refund."""

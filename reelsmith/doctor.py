@@ -1,0 +1,83 @@
+"""``reelsmith doctor``: can this host's configuration work? Checks that the database answers
+and is migrated, that the broker and the bucket (where configured) are reachable, and that each
+configured engine loads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from reelsmith.runtime import Runtime
+from reelsmith.store.db import MIGRATIONS_DIR
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def check_database(runtime: Runtime) -> Check:
+    name = f"database ({runtime.db.engine.url.render_as_string(hide_password=True)})"
+    try:
+        with runtime.db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            current = MigrationContext.configure(connection).get_current_revision()
+    except Exception as exc:
+        return Check(name, False, f"cannot connect: {exc.__class__.__name__}: {exc}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    if current != head:
+        return Check(name, False, f"schema at {current}, code expects {head}: run `reelsmith migrate`")
+    return Check(name, True, f"reachable, schema at {head}")
+
+
+def check_broker(runtime: Runtime) -> Check:
+    settings = runtime.settings
+    if not settings.broker_url:
+        return Check("broker", True, "none: embedded mode, workers claim tasks from the task table")
+    from reelsmith.dispatch.celery_app import make_celery
+
+    app = make_celery(settings)
+    name = f"broker ({app.connection_for_write().as_uri()})"
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=5)
+    except Exception as exc:
+        return Check(name, False, f"cannot connect: {exc.__class__.__name__}: {exc}")
+    return Check(name, True, "reachable")
+
+
+def check_storage(runtime: Runtime) -> Check:
+    settings = runtime.settings
+    where = f"s3://{settings.s3_bucket}/{settings.s3_prefix}" if settings.s3_bucket else str(settings.files_dir)
+    try:
+        answer = runtime.storage.check()
+    except Exception as exc:
+        answer = f"error: {exc.__class__.__name__}: {exc}"
+    return Check(f"storage ({where})", answer == "ok", "reachable and writable" if answer == "ok" else answer)
+
+
+def check_engines(runtime: Runtime) -> list[Check]:
+    from reelsmith.pipelines.base import EngineUnavailable
+
+    checks = []
+    for engine in runtime.settings.engines:
+        try:
+            pipeline = runtime.registry.load(engine)
+        except EngineUnavailable as exc:
+            checks.append(Check(f"engine {engine}", False, str(exc)))
+            continue
+        checks.append(Check(f"engine {engine}", True, f"loads ({type(pipeline).__module__})"))
+    return checks
+
+
+def run_checks(runtime: Runtime) -> list[Check]:
+    """Every check, in the order an operator would fix them."""
+    return [check_database(runtime), check_broker(runtime), check_storage(runtime), *check_engines(runtime)]
