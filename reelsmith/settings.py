@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = Field(
         default=None, description="The S3 API's URL for S3-compatible servers (MinIO, Ceph); default AWS."
     )
+    s3_public_endpoint_url: str | None = Field(
+        default=None,
+        description="The S3 URL clients download from, where it differs from s3_endpoint_url "
+        "(an S3 server on an internal network); presigned URLs are made for it.",
+    )
     s3_region: str | None = Field(default=None, description="The bucket's region.")
     s3_access_key_id: str | None = Field(default=None, description="Default: boto3's usual credential chain.")
     s3_secret_access_key: str | None = Field(default=None, description="Goes with s3_access_key_id.")

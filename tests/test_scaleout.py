@@ -202,6 +202,7 @@ def test_two_workers_share_the_load(cluster: Any, servers: backend.ScaleoutBacke
     one = cluster(REELSMITH_TEST_STEPS="4", REELSMITH_TEST_STEP_SECONDS="0.25")
     workers = [one.add_worker(), one.add_worker()]
     ids = one.create(6)
+
     def all_done() -> list[dict[str, Any]] | None:
         results = one.results(ids)
         return results if all(result["status"] == 3 for result in results) else None
@@ -328,6 +329,12 @@ def test_s3_storage_round_trip(s3_url: str, tmp_path: Path) -> None:
         storage.local_path(stored.key, tmp_path / "scratch2")
     with pytest.raises(KeyError):
         storage.size("../../etc/passwd")
+
+
+def test_presigned_urls_use_the_public_endpoint(s3_url: str) -> None:
+    settings = Settings(**_s3_settings(s3_url, ""), s3_public_endpoint_url="https://media.example.com")  # type: ignore[arg-type]
+    url = S3Storage(settings).direct_url("2026/11/21/" + "a" * 32 + ".mp4")
+    assert url and url.startswith(f"https://media.example.com/{BUCKET}/2026/11/21/")
 
 
 def test_unreachable_bucket_is_reported(tmp_path: Path) -> None:

@@ -24,8 +24,8 @@ from reelsmith.api.routes import (
     webhooks,
 )
 from reelsmith.dispatch.embedded import WorkerPool
-from reelsmith.runtime import Runtime
 from reelsmith.dispatch.reaper import start_reaper
+from reelsmith.runtime import Runtime
 from reelsmith.storage.retention import RetentionSweeper
 
 UPLOAD_PATH = "/api/reelsmith/v1/upload"
@@ -108,7 +108,8 @@ def create_app(runtime: Runtime, *, run_workers: bool = False) -> FastPaths:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         runtime.prepare()
         pool = WorkerPool(runtime.settings) if run_workers else None
-        sweeper = RetentionSweeper(runtime) if run_workers else None
+        # The scale-out API sweeps too: there is no `serve` process there to do it.
+        sweeper = RetentionSweeper(runtime) if run_workers or runtime.settings.broker_url else None
         stop = threading.Event()
         if pool:
             pool.start()

@@ -26,19 +26,10 @@ class S3Storage:
         self.bucket = settings.s3_bucket
         self.prefix = settings.s3_prefix.strip("/") + "/" if settings.s3_prefix.strip("/") else ""
         self.url_seconds = int(settings.s3_url_seconds)
-        self.client: Any = boto3.client(
-            "s3",
-            endpoint_url=settings.s3_endpoint_url,
-            region_name=settings.s3_region,
-            aws_access_key_id=settings.s3_access_key_id,
-            aws_secret_access_key=settings.s3_secret_access_key,
-            config=Config(
-                connect_timeout=5,
-                read_timeout=60,
-                retries={"mode": "standard", "max_attempts": 4},
-                signature_version="s3v4",
-            ),
-        )
+        self.client: Any = _client(settings, settings.s3_endpoint_url)
+        # Presigning is computed locally, so a client for the public address costs nothing.
+        public = settings.s3_public_endpoint_url
+        self.presigner: Any = _client(settings, public) if public else self.client
 
     def _object(self, key: str) -> str:
         return self.prefix + check_key(key)
@@ -123,7 +114,7 @@ class S3Storage:
     def direct_url(self, key: str) -> str | None:
         content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
         return str(
-            self.client.generate_presigned_url(
+            self.presigner.generate_presigned_url(
                 "get_object",
                 Params={"Bucket": self.bucket, "Key": self._object(key), "ResponseContentType": content_type},
                 ExpiresIn=self.url_seconds,
@@ -136,3 +127,19 @@ class S3Storage:
         except StorageError as exc:
             return f"error: bucket {self.bucket}: {exc}"
         return "ok"
+
+
+def _client(settings: Settings, endpoint_url: str | None) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name=settings.s3_region,
+        aws_access_key_id=settings.s3_access_key_id,
+        aws_secret_access_key=settings.s3_secret_access_key,
+        config=Config(
+            connect_timeout=5,
+            read_timeout=60,
+            retries={"mode": "standard", "max_attempts": 4},
+            signature_version="s3v4",
+        ),
+    )
