@@ -21,6 +21,7 @@ from typing import Any
 import boto3
 import httpx
 import pytest
+from kombu import Connection
 from sqlalchemy import select, update
 
 from reelsmith.runtime import Runtime
@@ -40,6 +41,7 @@ pytestmark = pytest.mark.skipif(_problem is not None, reason=f"scale-out tests n
 CREATE = "/api/open/v4/image2Video/createBySourcePrompt"
 RESULTS = "/api/open/v4/image2Video/resultsByIds"
 BUCKET = "reelsmith-test"
+RABBITMQ_URL = os.environ.get("REELSMITH_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 
 
 @pytest.fixture
@@ -219,10 +221,34 @@ def test_two_workers_share_the_load(cluster: Any, servers: backend.ScaleoutBacke
     assert one.credit() == 1000 - 6 * 20
 
 
+def _rabbitmq_problem() -> str | None:
+    try:
+        with Connection(RABBITMQ_URL, connect_timeout=3) as connection:
+            connection.ensure_connection(max_retries=1)
+    except Exception as exc:
+        return f"RabbitMQ is not reachable at {RABBITMQ_URL} ({exc.__class__.__name__})"
+    return None
+
+
+@pytest.fixture(params=["redis", "rabbitmq"])
+def broker_env(request: pytest.FixtureRequest, servers: backend.ScaleoutBackend) -> Iterator[dict[str, str]]:
+    """The broker to run on: Redis (as the rest of these tests) or RabbitMQ."""
+    if request.param == "redis":
+        yield {}
+        return
+    problem = _rabbitmq_problem()
+    if problem:
+        pytest.skip(problem)
+    yield {"REELSMITH_BROKER_URL": RABBITMQ_URL}
+    with Connection(RABBITMQ_URL) as connection:
+        channel = connection.channel()
+        channel.queue_delete(f"{servers.namespace}.image2video")
+
+
 def test_a_worker_killed_mid_task_loses_nothing_and_charges_once(
-    cluster: Any, servers: backend.ScaleoutBackend, tmp_path: Path
+    cluster: Any, servers: backend.ScaleoutBackend, broker_env: dict[str, str], tmp_path: Path
 ) -> None:
-    one = cluster(REELSMITH_TEST_STEPS="12", REELSMITH_TEST_STEP_SECONDS="0.25")
+    one = cluster(REELSMITH_TEST_STEPS="12", REELSMITH_TEST_STEP_SECONDS="0.25", **broker_env)
     first = one.add_worker()
     [task_id] = one.create(1)
     _wait_for(lambda: (r := one.results([task_id])[0])["status"] == 2 and r["progress"] > 0, 30, "progress")
