@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from reelsmith.api.app import create_app
 from reelsmith.dispatch.celery_app import RUN_TASK, make_celery, queue_for
 from reelsmith.dispatch.reaper import DispatchReaper
-from reelsmith.dispatch.run_task import run_task
+from reelsmith.dispatch.run_task import run_task_settled
 from reelsmith.runtime import Runtime
 from reelsmith.settings import Settings
 from tests import backend
@@ -158,7 +158,7 @@ def free(make_team: Any) -> Team:
 
 
 def run_pending(runtime: Runtime, owner: str = "test-worker") -> int:
-    """Run queued tasks in this process with the workers' own ``run_task``; returns how many.
+    """Run queued tasks in this process as the workers do (``run_task_settled``); returns how many.
 
     In embedded mode the tasks come from the task table, as a worker claims them. In scale-out
     mode they come from the broker: the dispatch reaper sweeps first (as it does every half
@@ -168,7 +168,7 @@ def run_pending(runtime: Runtime, owner: str = "test-worker") -> int:
         return _run_queued_messages(runtime, owner)
     count = 0
     while (task_id := runtime.lifecycle.next_claimable(list(runtime.settings.engines))) is not None:
-        run_task(runtime, task_id, owner)
+        run_task_settled(runtime, task_id, owner)
         count += 1
     return count
 
@@ -189,7 +189,7 @@ def _run_queued_messages(runtime: Runtime, owner: str) -> int:
                     assert message.headers["task"] == RUN_TASK, message.headers
                     (task_id,), _, _ = message.decode()
                     if runtime.lifecycle.is_claimable(task_id):
-                        run_task(runtime, task_id, owner)
+                        run_task_settled(runtime, task_id, owner)
                         ran += 1
                     message.ack()
             finally:

@@ -21,9 +21,11 @@ from typing import Any
 import boto3
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from kombu import Connection
 from sqlalchemy import select, update
 
+from reelsmith.api.app import create_app
 from reelsmith.runtime import Runtime
 from reelsmith.services.credits import charge_credits
 from reelsmith.settings import Settings
@@ -31,7 +33,7 @@ from reelsmith.storage.s3 import S3Storage
 from reelsmith.store.ids import now_ms
 from reelsmith.store.models import Account, Task
 from tests import backend
-from tests.conftest import make_settings
+from tests.conftest import make_settings, run_pending
 from tests.engines.still_video import STILL_ENGINE
 from tests.processes import create_account, free_port, reelsmith, start, stop, wait_healthy
 
@@ -408,3 +410,33 @@ def test_doctor_checks_database_broker_bucket_and_engines(
     )
     assert broken.returncode == 1
     assert "FAIL broker" in broken.stdout
+
+
+def test_an_unreachable_bucket_leaves_the_task_to_be_retried_not_failed(
+    tmp_path: Path, servers: backend.ScaleoutBackend, s3_url: str, media_url: str
+) -> None:
+    """A worker that cannot reach the bucket (a network partition: its endpoint is a closed
+    port) neither fails nor refunds the task; once its lease runs out, a worker that can reach
+    the bucket runs it, and the team is charged once."""
+    good = _s3_settings(s3_url, f"retry-{servers.namespace}")
+    partitioned = {**good, "s3_endpoint_url": f"http://127.0.0.1:{free_port()}"}
+    common = {"engine_plugins": STILL_ENGINE, "lease_seconds": 1}
+    api = _runtime(tmp_path / "api", servers, **common, **good)
+    cut_off = _runtime(tmp_path / "cut-off", servers, **common, **partitioned)
+    healthy = _runtime(tmp_path / "healthy", servers, **common, **good)
+    account, creds = api.accounts.create(name="retry", plan="pro", credits=100)
+    with TestClient(create_app(api)) as client:
+        body = {"image_url": f"{media_url}/face.png", "prompt": "zoom", "resolution": "720p", "video_length": 5}
+        answer = client.post(CREATE, json={**body, "audio_type": 3}, headers={"x-api-key": creds.api_key}).json()
+    assert answer["code"] == 1000, answer
+    task_id = answer["data"]["_id"]
+
+    assert run_pending(cut_off, owner="cut-off") == 1
+    [task] = _tasks(api, [task_id])
+    assert (task.status, task.attempts, task.refunded) == (2, 1, False)
+    time.sleep(1.2)  # the cut-off worker's lease runs out
+    assert run_pending(healthy, owner="healthy") == 1
+    [task] = _tasks(api, [task_id])
+    assert (task.status, task.attempts, task.lease_owner, task.refunded) == (3, 2, "healthy", False)
+    with api.db.read() as session:
+        assert session.get(Account, account.id).credit == 100 - 20  # type: ignore[union-attr]
