@@ -32,6 +32,8 @@ effects_app = typer.Typer(help="Image to Video effects: list them, see them.", n
 app.add_typer(effects_app, name="effects")
 swap_app = typer.Typer(help="Character Swap on local files, without the server.", no_args_is_help=True)
 app.add_typer(swap_app, name="swap")
+translate_app = typer.Typer(help="Video Translation on local files, without the server.", no_args_is_help=True)
+app.add_typer(translate_app, name="translate")
 console = Console()
 
 HostOpt = Annotated[str, typer.Option(help="Address to listen on.")]
@@ -409,6 +411,41 @@ def swap_compare(
 
     _check_swap(resolution, mode)
     console.print(f"wrote {compare_file(image, video, out, resolution, seconds, mode)}")
+
+
+LanguageOpt = Annotated[str, typer.Option(help="The target language's code (see GET /api/open/v3/language/list).")]
+CaptionOpt = Annotated[int, typer.Option(help="caption_type: 0 none, 1 original, 2 translated (burned in).")]
+
+
+@translate_app.command("run")
+def translate_run(
+    video: Annotated[Path, typer.Argument(help="The video: an MP4 with speech.", exists=True)],
+    out: Annotated[Path, typer.Argument(help="The MP4 to write.")],
+    language: LanguageOpt = "es",
+    lipsync: Annotated[bool, typer.Option(help="Move the speaker's mouth to the new speech.")] = False,
+    caption_type: CaptionOpt = 0,
+) -> None:
+    """One Video Translation, as a task would make it."""
+    from reelsmith.pipelines.video_translation.pipeline import translate_file
+
+    report = translate_file(video, out, language, lipsync, load_settings(), caption_type=caption_type)
+    console.print(f"wrote {out}: {report['output_seconds']:.2f} s, {len(report['lines'])} lines")
+    if "lipsync" in report:
+        moved = report["lipsync"]
+        console.print(f"lip-sync: {moved['frames_with_face']} of {moved['frames']} frames, from {moved['source']}")
+
+
+@translate_app.command("compare")
+def translate_compare(
+    video: Annotated[Path, typer.Argument(help="The video: an MP4 with speech.", exists=True)],
+    out: Annotated[Path, typer.Argument(help="The side-by-side MP4 to write.")],
+    language: LanguageOpt = "es",
+) -> None:
+    """A side-by-side clip: original | dubbed without lip-sync | dubbed with lip-sync (with the
+    dub's sound)."""
+    from reelsmith.pipelines.video_translation.pipeline import compare_file
+
+    console.print(f"wrote {compare_file(video, out, language, load_settings())}")
 
 
 if __name__ == "__main__":

@@ -76,3 +76,18 @@ def test_swap_compare_makes_a_side_by_side_clip_in_one_command(tmp_path: Path, m
     bad = reelsmith(tmp_path, "swap", "compare", str(media_dir / "portrait.png"), str(media_dir / "talking.mp4"),
                     str(out), "--resolution", "4k")  # fmt: skip
     assert bad.returncode == 2 and "--resolution must be 480p, 720p or 1080p" in bad.stdout
+
+
+def test_translate_compare_makes_a_side_by_side_clip_in_one_command(tmp_path: Path) -> None:
+    from reelsmith.media.probe import probe
+    from tests.speech import spoken_clip
+
+    video = tmp_path / "spoken.mp4"
+    spoken_clip(video, ("The weather is nice today.",), tone=False)
+    out = tmp_path / "compare.mp4"
+    done = reelsmith(tmp_path, "translate", "compare", str(video), str(out), "--language", "es")
+    assert done.returncode == 0, done.stderr
+    info, source = probe(out), probe(video)
+    # original | dubbed | dubbed with lip-sync, each shown 192x144 (carphone's pixels are 12:11)
+    assert (info.width, info.height) == (3 * 192, 144)
+    assert abs(info.frame_count - source.frame_count) <= 1 and info.has_audio

@@ -104,7 +104,8 @@ def run(media_dir: Path, media_url: str, tmp_path_factory: pytest.TempPathFactor
         "studio_held": {"url": spoken, "language": "es", "studio_voice": STUDIO, "dynamic_duration": True},
         "studio": {"url": spoken, "language": "es", "studio_voice": STUDIO},
         "speakers": {"url": f"{media_url}/two_voices.mp4", "language": "es"},
-        "lipsync": {"url": spoken, "language": "es", "lipsync": True},
+        # The held case again with lip-sync: the made picture must keep the holds.
+        "lipsync": {"url": spoken, "language": "es", "lipsync": True, "studio_voice": STUDIO, "dynamic_duration": True},
     }
     with TestClient(create_app(runtime)) as client:
         account, creds = runtime.accounts.create(name="t", plan="pro", credits=1000)
@@ -136,7 +137,7 @@ def run(media_dir: Path, media_url: str, tmp_path_factory: pytest.TempPathFactor
 
 def test_every_task_finished(run: Run) -> None:
     states = {name: [t.info["video_status"] for t in group] for name, group in run.tasks.items()}
-    assert states == {name: [4] if name == "lipsync" else [3] * len(group) for name, group in run.tasks.items()}
+    assert states == {name: [3] * len(group) for name, group in run.tasks.items()}
 
 
 # --- recognition ------------------------------------------------------------------------------
@@ -362,10 +363,34 @@ def test_each_speaker_gets_a_voice_of_their_own(run: Run) -> None:
     assert min(pitches[1], pitches[3]) > 1.4 * max(pitches[0], pitches[2]), pitches
 
 
-def test_lipsync_fails_clearly_and_is_refunded(run: Run) -> None:
-    task = run.one("lipsync")
-    assert "lipsync is not available on this server yet" in task.info["error_reason"]
-    assert task.info["deduction_duration"] == 0
-    charged = sum(t.info["deduction_lock_duration"] for name, g in run.tasks.items() for t in g if name != "lipsync")
-    assert run.team.get(QUOTA)["data"]["credit"] == 1000 - charged
-    assert run.credits_before == 1000 - charged - 2 * run.one("lipsync").info["deduction_lock_duration"]
+def test_lipsync_is_charged_double_when_it_succeeds(run: Run) -> None:
+    task, plain = run.one("lipsync"), run.one("studio_held")
+    assert task.info["lipsync"] is True
+    # The same source: the same locked seconds, twice the credits.
+    assert task.info["deduction_lock_duration"] == plain.info["deduction_lock_duration"]
+    assert task.info["deduction_credit"] == 2 * plain.info["deduction_credit"]
+    assert task.info["deduction_duration"] == task.info["deduction_lock_duration"]
+    charged = sum(t.info["deduction_credit"] for group in run.tasks.values() for t in group)
+    assert charged == sum(
+        t.info["deduction_lock_duration"] * (2 if t.info["lipsync"] else 1) for g in run.tasks.values() for t in g
+    )
+    assert run.credits_before == 1000 - charged
+    assert run.team.get(QUOTA)["data"]["credit"] == 1000 - charged  # nothing refunded
+
+
+def test_lipsync_keeps_the_held_timeline_and_sound(run: Run) -> None:
+    task, plain = run.one("lipsync"), run.one("studio_held")
+    report = task.report["lipsync"]
+    assert report["engine"] == "reelsmith-visemes" and report["source"] == "espeak-ng phonemes"
+    assert 0 < report["frames_with_face"] <= report["frames"]
+    for name in ("video.mp4", "no_caption.mp4"):
+        synced, held = probe(task.files[name]), probe(plain.files[name])
+        assert synced.duration == pytest.approx(held.duration, abs=0.05)
+        assert abs(synced.frame_count - held.frame_count) <= 1
+        assert (synced.width, synced.height) == (held.width, held.height)
+    assert report["frames"] == probe(task.files["no_caption.mp4"]).frame_count
+    # The same soundtrack: lip-sync changes only the picture.
+    ours, theirs = read_audio(task.files["no_caption.mp4"], 16_000), read_audio(plain.files["no_caption.mp4"], 16_000)
+    length = min(len(ours), len(theirs))
+    assert abs(len(ours) - len(theirs)) <= 160
+    assert np.abs(ours[:length] - theirs[:length]).max() < 0.02

@@ -4,6 +4,10 @@ The default engine is espeak-ng from Debian's packages: about a hundred language
 synthesis (clear and robotic rather than natural), instant on a CPU. Each language gets several
 voices, espeak-ng's language voice with its male and female variants, so that each speaker of
 a video can be given a voice of their own. Rate and pitch follow the requested style.
+
+For lip-sync a synthesiser also tells which phonemes it speaks and when
+(:meth:`Synthesizer.phonemes`): espeak-ng's C library reports each phoneme's first sample while
+synthesising exactly what the command line writes (``espeak_library.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
+from reelsmith.engines import espeak_library
 from reelsmith.languages import LANGUAGES
 
 
@@ -60,6 +65,17 @@ STYLES: dict[str, Style] = {
 }
 
 
+@dataclass(frozen=True)
+class Phoneme:
+    """One phoneme of synthesised speech: the engine's symbol (espeak-ng's ASCII mnemonic:
+    ``a``, ``tS``, ``_:`` for a pause) and its time in seconds from the start of the WAV file
+    that :meth:`Synthesizer.synthesize` writes for the same text, voice and style."""
+
+    symbol: str
+    start: float
+    end: float
+
+
 class Synthesizer(Protocol):
     name: str
 
@@ -71,6 +87,11 @@ class Synthesizer(Protocol):
 
     def synthesize(self, text: str, voice: Voice, style: Style, out_path: Path) -> None:
         """Write ``text`` spoken by ``voice`` as a mono WAV file at ``out_path``."""
+        ...
+
+    def phonemes(self, text: str, voice: Voice, style: Style) -> list[Phoneme]:
+        """The phonemes that :meth:`synthesize` speaks for the same arguments, with their times;
+        empty when the engine cannot tell (lip-sync then follows the sound's loudness)."""
         ...
 
 
@@ -116,15 +137,19 @@ class EspeakSynthesizer:
             voices.append(Voice(f"espeak-{language}-{variant}", language, name, gender))
         return voices
 
-    def synthesize(self, text: str, voice: Voice, style: Style, out_path: Path) -> None:
+    def _settings(self, voice: Voice, style: Style) -> tuple[str, int, int]:
+        """espeak-ng's voice name (``es+m3``), rate (words a minute) and pitch for a line."""
         espeak_name = self._espeak_name(voice.language)
-        variant = voice.voice_id.rsplit("-", 1)[-1]
         if self.binary is None or espeak_name is None:
             raise SynthesisError(f"espeak-ng has no voice for {voice.language!r}")
+        variant = voice.voice_id.rsplit("-", 1)[-1]
+        return f"{espeak_name}+{variant}", round(_RATE_WPM * style.rate), min(max(_PITCH + style.pitch, 0), 99)
+
+    def synthesize(self, text: str, voice: Voice, style: Style, out_path: Path) -> None:
+        name, rate, pitch = self._settings(voice, style)
+        assert self.binary is not None
         command = [
-            self.binary, "-b", "1", "-v", f"{espeak_name}+{variant}",
-            "-s", str(round(_RATE_WPM * style.rate)), "-p", str(min(max(_PITCH + style.pitch, 0), 99)),
-            "-w", str(out_path), "--stdin",
+            self.binary, "-b", "1", "-v", name, "-s", str(rate), "-p", str(pitch), "-w", str(out_path), "--stdin",
         ]  # fmt: skip
         try:
             done = subprocess.run(command, input=text.encode(), capture_output=True, timeout=120)
@@ -132,3 +157,17 @@ class EspeakSynthesizer:
             raise SynthesisError("espeak-ng took longer than 120 s for one line") from exc
         if done.returncode != 0 or not out_path.is_file():
             raise SynthesisError(f"espeak-ng failed: {done.stderr.decode(errors='replace').strip()[-300:]}")
+
+    def phonemes(self, text: str, voice: Voice, style: Style) -> list[Phoneme]:
+        """espeak-ng's phonemes for the line, timed by its C library (see ``espeak_library.py``);
+        empty when the library is not installed."""
+        name, rate, pitch = self._settings(voice, style)
+        timed = espeak_library.timed_phonemes(text, name, rate, pitch)
+        if timed is None or not timed.phonemes:
+            return []
+        starts = [sample / timed.rate for _, sample in timed.phonemes]
+        ends = [*starts[1:], timed.samples / timed.rate]
+        return [
+            Phoneme(symbol, start, max(end, start))
+            for (symbol, _), start, end in zip(timed.phonemes, starts, ends, strict=True)
+        ]

@@ -142,9 +142,12 @@ def mesh_map(
     frame_size: tuple[int, int],
     depth: np.ndarray | None = None,
     step: int = 2,
+    in_place: bool = False,
 ) -> MeshMap | None:
     """The backward map of :func:`warp_mesh` (same arguments, without the picture), for a
-    caller that combines it with another deformation before sampling once."""
+    caller that combines it with another deformation before sampling once. With ``in_place``
+    (a frame warped within itself) uncovered pixels read their own place in the frame, so the
+    map is the identity outside the mesh and joins it smoothly along the mesh's edge."""
     target = target_points[:, :2].astype(np.float64)
     box = Box.around(target[np.unique(triangles)], frame_size)
     if box is None:
@@ -165,6 +168,8 @@ def mesh_map(
     for index in order:
         cv2.fillConvexPoly(labels, fixed[index], int(index), lineType=cv2.LINE_8, shift=_SHIFT)
     coefficients = affine_maps(corners, source_points[triangles][:, :, :2].astype(np.float64)).astype(np.float32)
+    if in_place:
+        coefficients[-1, 2] += (box.left, box.top)
     picked = coefficients[labels]
     xs = ((np.arange(grid[0], dtype=np.float32) + 0.5) * step - 0.5)[None, :, None]
     ys = ((np.arange(grid[1], dtype=np.float32) + 0.5) * step - 0.5)[:, None, None]

@@ -37,16 +37,22 @@ def encode_frames(
     fps: float | Fraction,
     out_path: Path,
     on_frame: Callable[[int], None] | None = None,
+    pixel_aspect: float = 1.0,
 ) -> int:
     """Encode ``frames`` (uint8 RGB of ``size``, width x height) as a silent H.264 MP4; returns
     how many frames went in. ``on_frame(n)`` is called after the n-th frame; an exception from
-    it (a cancellation) stops ffmpeg and removes the partial file."""
+    it (a cancellation) stops ffmpeg and removes the partial file. ``pixel_aspect`` (a pixel's
+    width over its height) is stored for players, for frames of a source with non-square
+    pixels."""
     width, height = size
     if width % 2 or height % 2:
         raise ValueError(f"H.264 in yuv420p needs even sides, got {width}x{height}")
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            video_command(size, fps, out_path), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log
+            video_command(size, fps, out_path, pixel_aspect),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
         )
         assert process.stdin is not None
         writer = PipeWriter(process.stdin)
@@ -73,12 +79,14 @@ def put_audio(video: Path, audio: Path, seconds: float, out_path: Path, audio_of
     run_ffmpeg(mux_command(video, audio, seconds, out_path, audio_offset), out_path)
 
 
-def video_command(size: tuple[int, int], fps: float | Fraction, out_path: Path) -> list[str]:
+def video_command(size: tuple[int, int], fps: float | Fraction, out_path: Path, pixel_aspect: float = 1.0) -> list[str]:
     width, height = size
+    aspect = Fraction(pixel_aspect).limit_denominator(1000)
+    setsar = ["-vf", f"setsar={aspect.numerator}/{aspect.denominator}"] if aspect != 1 else []
     return [
         ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
         "-f", "rawvideo", "-pix_fmt", "rgb24", "-video_size", f"{width}x{height}", "-framerate", _rate(fps),
-        "-i", "pipe:0",
+        "-i", "pipe:0", *setsar,
         "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-pix_fmt", "yuv420p",
         "-movflags", "+faststart", str(out_path),
     ]  # fmt: skip

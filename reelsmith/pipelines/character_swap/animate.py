@@ -13,7 +13,8 @@ and skull), and points along the picture's border stay put, so the neck and shou
 smoothly between them. The person, warped with its mask, is laid over a plate of the picture
 with the person painted out (OpenCV inpainting), so the background does not move with the head.
 Where the mouth opens wider than the picture's, a mouth interior is drawn: dark throat,
-upper teeth and a hint of tongue. The eyes keep the picture's opening in the warp, and blinks
+upper teeth and a hint of tongue (``reelsmith.faces.mouth``, shared with lip-sync). The eyes
+keep the picture's opening in the warp, and blinks
 are drawn as the upper lids coming down (``eyelids.py``).
 
 The body. When the picture shows shoulders and the driver does too, the driver's joints
@@ -36,11 +37,13 @@ import cv2
 import numpy as np
 
 from reelsmith.faces.blending import composite
-from reelsmith.faces.landmarks import CHIN, FACE_OVAL, INNER_LIPS, LOWER_LIP_INNER, UPPER_LIP_INNER, find_face
+from reelsmith.faces.landmarks import CHIN, FACE_OVAL, find_face
 from reelsmith.faces.mesh_warp import delaunay, mesh_map, warp_mesh
 from reelsmith.faces.mls import mls_map
+from reelsmith.faces.mouth import draw_mouth, mouth_opening
 from reelsmith.faces.pose import SHOULDERS, Body, find_body
 from reelsmith.faces.segmentation import person_mask
+from reelsmith.faces.similarity import Similarity
 from reelsmith.pipelines.base import PipelineError
 from reelsmith.pipelines.character_swap.body import BodyMotion
 from reelsmith.pipelines.character_swap.eyelids import draw_lids, keep_opening
@@ -63,40 +66,6 @@ _WEIGHT_STEP = 4
 # Picture and plate are worked out at most this size on the long side for inpainting.
 _INPAINT_SIDE = 512
 _WARP_STEP = 4
-# A mouth opening narrower than this share of the eye distance needs no drawn interior.
-_OPEN_MOUTH = 0.04
-_THROAT = (52, 18, 24)
-_TONGUE = (150, 60, 70)
-_TEETH = (226, 222, 212)
-
-
-@dataclass(frozen=True)
-class Similarity:
-    """x -> scale * R(angle) x + shift, as a 3 x 3 matrix."""
-
-    matrix: np.ndarray
-
-    @classmethod
-    def fit(cls, source: np.ndarray, target: np.ndarray) -> Similarity:
-        """The least-squares similarity taking ``source`` points (N x 2) onto ``target``."""
-        matrix, _ = cv2.estimateAffinePartial2D(source.astype(np.float32), target.astype(np.float32), method=cv2.LMEDS)
-        if matrix is None:
-            matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-        return cls(np.vstack([matrix, [0.0, 0.0, 1.0]]))
-
-    def apply(self, points: np.ndarray) -> np.ndarray:
-        return points @ self.matrix[:2, :2].T + self.matrix[:2, 2]
-
-    def inverse(self) -> Similarity:
-        return Similarity(np.linalg.inv(self.matrix))
-
-    def then(self, other: Similarity) -> Similarity:
-        """This transform followed by ``other``."""
-        return Similarity(other.matrix @ self.matrix)
-
-    @property
-    def linear(self) -> np.ndarray:
-        return self.matrix[:2, :2]
 
 
 @dataclass(frozen=True)
@@ -151,7 +120,7 @@ class Animator:
         alpha = np.maximum(person, cv2.GaussianBlur(head.astype(np.float32), (0, 0), radius * 0.1))
         self.layer = np.dstack([picture, np.round(alpha * 255).astype(np.uint8)])
         self.alpha = alpha.astype(np.float32)
-        self.mouth_at_rest = _mouth_opening(self.face)
+        self.mouth_at_rest = mouth_opening(self.face)
         self.plate = _painted_out(picture, alpha)
         # With a body, the ring is pulled in towards the chin so that the neck (and a collar)
         # bends with the body rather than turning with the head.
@@ -208,7 +177,7 @@ class Animator:
             output = self._render_body(face, head)
         else:
             output = self._render(np.vstack([face, head.apply(self.ring), self.border]))
-        _draw_mouth(output, face, self.mouth_at_rest)
+        draw_mouth(output, face, self.mouth_at_rest)
         draw_lids(output, face, closure)
         return output
 
@@ -294,39 +263,3 @@ def _painted_out(picture: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     plate = cv2.resize(filled, (width, height), interpolation=cv2.INTER_CUBIC)
     keep = (alpha <= 0.2)[..., None]
     return np.where(keep & (cv2.resize(hole, (width, height)) == 0)[..., None], picture, plate)
-
-
-def _mouth_opening(face: np.ndarray) -> float:
-    """The inner lips' gap over the eye distance."""
-    eyes = float(np.linalg.norm(face[33] - face[263]))
-    return float(np.linalg.norm(face[LOWER_LIP_INNER] - face[UPPER_LIP_INNER])) / max(eyes, 1e-6)
-
-
-def _draw_mouth(frame: np.ndarray, face: np.ndarray, at_rest: float) -> None:
-    """Paint a mouth interior inside the inner lips when they are open wider than the
-    picture's own (``at_rest``, a share of the eye distance), which shows its own."""
-    upper, lower = face[UPPER_LIP_INNER], face[LOWER_LIP_INNER]
-    opening = float(np.linalg.norm(lower - upper))
-    if _mouth_opening(face) < at_rest + _OPEN_MOUTH:
-        return
-    lips = np.round(face[list(INNER_LIPS)]).astype(np.int32)
-    left, top = lips.min(axis=0)
-    right, bottom = lips.max(axis=0) + 1
-    left, top = max(0, left - 2), max(0, top - 2)
-    right, bottom = min(frame.shape[1], right + 2), min(frame.shape[0], bottom + 2)
-    if right - left < 2 or bottom - top < 2:
-        return
-    height, width = bottom - top, right - left
-    interior = np.empty((height, width, 3), np.uint8)
-    interior[:] = _THROAT
-    shift = np.array([left, top])
-    # Upper teeth: a band under the upper lip; the tongue: a soft rise from the lower lip.
-    teeth = np.round(np.vstack([face[list(INNER_LIPS[:11])], face[list(INNER_LIPS[10::-1])] + [0, 0.3 * opening]]))
-    cv2.fillPoly(interior, [(teeth - shift).astype(np.int32)], _TEETH)
-    centre = tuple(int(v) for v in np.round(lower - shift - [0, 0.1 * opening]))
-    axes = (max(1, int(0.3 * width)), max(1, int(0.25 * opening)))
-    cv2.ellipse(interior, centre, axes, 0, 180, 360, _TONGUE, -1)
-    mask = np.zeros((height, width), np.uint8)
-    cv2.fillPoly(mask, [lips - shift], 255)
-    alpha = cv2.GaussianBlur(mask, (0, 0), max(0.8, 0.05 * opening)).astype(np.float32) / 255.0
-    composite(frame, interior, alpha, (left, top))

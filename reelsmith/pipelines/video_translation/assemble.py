@@ -1,6 +1,10 @@
 """The finished videos: the source's picture with the new soundtrack, without and with
 captions burned in by libass.
 
+With lip-sync the picture is made frame by frame (``lipsync.py``) and encoded first, silent, on
+the output's timeline (holds included) by :func:`rendered_picture`; that file then stands in
+for the source's picture below, with no holds left to make.
+
 The caption-free video copies the source's picture stream untouched when nothing was held, so
 it costs no encoding. Held pictures (``dynamic_duration``) are made by cutting the picture at
 each hold and padding the piece with its last frame. Captions that replace on-screen subtitles
@@ -9,11 +13,14 @@ first blur the box where those were shown, while they were shown.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
-from reelsmith.media.encode import AUDIO_BITRATE, CRF, PRESET, put_audio, run_ffmpeg
+import numpy as np
+
+from reelsmith.media.encode import AUDIO_BITRATE, CRF, PRESET, encode_frames, put_audio, run_ffmpeg
 from reelsmith.media.probe import ffmpeg_exe
 from reelsmith.pipelines.video_translation.captions import Box
 from reelsmith.pipelines.video_translation.timing import Timeline
@@ -26,6 +33,21 @@ class Cover:
     box: Box
     start: float
     end: float
+
+
+def rendered_picture(
+    frames: Iterable[np.ndarray],
+    size: tuple[int, int],
+    fps: float,
+    out_path: Path,
+    on_frame: Callable[[int], None] | None = None,
+    pixel_aspect: float = 1.0,
+) -> int:
+    """Encode made ``frames`` (uint8 RGB of ``size``) at the source's ``fps`` and
+    ``pixel_aspect`` as a silent MP4 to use as the picture of :func:`plain_video` and
+    :func:`captioned_video`; returns the frame count."""
+    rate = Fraction(fps).limit_denominator(1001)
+    return encode_frames(frames, size, rate, out_path, on_frame=on_frame, pixel_aspect=pixel_aspect)
 
 
 def plain_video(source: Path, soundtrack: Path, timeline: Timeline, seconds: float, out_path: Path) -> None:

@@ -13,7 +13,10 @@ Stages, top to bottom (each a module of this package or an engine in ``reelsmith
   9. fit        - each line's speech fitted into its slot (stretch, borrow silence, hold);
  10. mix        - the new voice over the ducked (or removed) source sound;
  11. captions   - SRT files of both languages, and the burn-in file for ``caption_type``;
- 12. encode     - the caption-free video and the captioned one.
+ 12. lipsync    - with ``lipsync``: the speaker's mouth moved to the new speech (phonemes to
+                  visemes, ``visemes.py``; the face tracked and its lower face warped,
+                  ``lipsync.py``), the picture made frame by frame;
+ 13. encode     - the caption-free video and the captioned one.
 """
 
 from __future__ import annotations
@@ -34,9 +37,10 @@ from reelsmith.engines.recognition import (
     WhisperRecognizer,
     bundled_model_dir,
 )
-from reelsmith.engines.speech import STYLES, EspeakSynthesizer, SynthesisError, Voice
+from reelsmith.engines.speech import STYLES, EspeakSynthesizer, Phoneme, SynthesisError, Voice
 from reelsmith.engines.translation import ApertiumTranslator, ChatTranslator, TranslationError, Translator
 from reelsmith.languages import LANGUAGES
+from reelsmith.media.decode import DecodeError
 from reelsmith.media.encode import EncodeError
 from reelsmith.media.probe import probe
 from reelsmith.media.sound import SoundError, read_audio, write_wav
@@ -51,12 +55,14 @@ from reelsmith.pipelines.video_translation.captions import (
     write_burn_in,
     write_srt,
 )
+from reelsmith.pipelines.video_translation.lipsync import render_lipsync
 from reelsmith.pipelines.video_translation.mixing import MIX_RATE, mix, with_holds
 from reelsmith.pipelines.video_translation.speakers import speaker_labels
 from reelsmith.pipelines.video_translation.speech_activity import speech_spans, trimmed_to_speech
 from reelsmith.pipelines.video_translation.studio_voice import StudioVoice, restore_tokens
 from reelsmith.pipelines.video_translation.timing import Placement, Timeline, fit_lines
 from reelsmith.pipelines.video_translation.transcripts import shared_transcript, transcript_key
+from reelsmith.pipelines.video_translation.visemes import MouthTrack, envelope_track, phoneme_track, segments_of
 from reelsmith.settings import Settings
 
 STAGES = [
@@ -71,6 +77,7 @@ STAGES = [
     Stage("fit", 0.5),
     Stage("mix", 0.3),
     Stage("captions", 0.1),
+    Stage("lipsync", 8),
     Stage("encode", 3),
 ]
 # caption_type: which lines are burned in, and where.
@@ -173,11 +180,7 @@ class VideoTranslationPipeline:
 
     def run(self, job: Job) -> PipelineResult:
         params = job.params
-        if params.get("lipsync"):
-            raise PipelineError(
-                "lipsync is not available on this server yet: the Video Translation engine re-voices and "
-                "captions the video but cannot move the speaker's lips; send lipsync false"
-            )
+        lipsync = bool(params.get("lipsync"))
         progress = StageProgress(job, STAGES)
         target = params["language"]
         studio = StudioVoice.from_params(params.get("studio_voice"))
@@ -213,7 +216,8 @@ class VideoTranslationPipeline:
         progress.update("translate", 1.0)
 
         voices = self._voices(target, params.get("voices_map") or {}, max(labels) + 1)
-        speech = self._synthesise(translated, lines, voices, studio, work, progress)
+        spoken = self._synthesise(translated, lines, voices, studio, work, progress, lipsync)
+        speech = [line.clip for line in spoken]
 
         placements = fit_lines(
             [(line.start, line.end) for line in lines],
@@ -242,10 +246,27 @@ class VideoTranslationPipeline:
         write_srt(translated_out, files["translated_srt"])
         progress.update("captions", 1.0)
 
+        # With lip-sync the picture is made first, on the output's timeline; it then stands in
+        # for the source's picture, with nothing left to hold.
+        picture, picture_timeline = source, timeline
+        lipsync_report = None
+        if lipsync:
+            if not info.has_video or info.fps <= 0:
+                raise PipelineError("lipsync needs a picture with a face, and the video has no readable picture")
+            mouth = self._mouth_track(spoken, placements, timeline, seconds, voice)
+            picture, picture_timeline = work / "lipsync.mp4", Timeline()
+            try:
+                lipsync_report = render_lipsync(
+                    source, size, info.fps, timeline, mouth, picture, lambda done: progress.update("lipsync", done)
+                )
+            except (DecodeError, EncodeError) as exc:
+                raise PipelineError(f"the lip-synced picture could not be made: {exc}") from exc
+        progress.update("lipsync", 1.0)
+
         files["no_caption_video"] = work / "no_caption.mp4"
         files["video"] = work / "video.mp4"
         try:
-            plain_video(source, soundtrack, timeline, seconds, files["no_caption_video"])
+            plain_video(picture, soundtrack, picture_timeline, seconds, files["no_caption_video"])
             progress.update("encode", 0.3)
             caption_type = int(params.get("caption_type") or 0)
             if caption_type in _BURN_IN:
@@ -255,7 +276,7 @@ class VideoTranslationPipeline:
                 write_burn_in(burned, size, heard.language if which == "original" else target, ass, place)
                 boxed = [line for line in original_out if line.box] if place == "boxed" else []
                 covers = [Cover(line.box, line.start, line.end) for line in boxed if line.box]
-                captioned_video(source, soundtrack, timeline, seconds, size, ass, covers, files["video"])
+                captioned_video(picture, soundtrack, picture_timeline, seconds, size, ass, covers, files["video"])
             else:
                 os.link(files["no_caption_video"], files["video"])
         except EncodeError as exc:
@@ -277,6 +298,8 @@ class VideoTranslationPipeline:
                 for index, (line, p, text) in enumerate(zip(lines, placements, translated, strict=True))
             ],
         }  # fmt: skip
+        if lipsync_report is not None:
+            report["lipsync"] = lipsync_report.as_dict()
         return PipelineResult(files=files, fields={"translation_report": report})
 
     # --- stages --------------------------------------------------------------------------------
@@ -343,17 +366,41 @@ class VideoTranslationPipeline:
         studio: StudioVoice,
         work: Path,
         progress: StageProgress,
-    ) -> list[np.ndarray]:
-        clips = []
+        with_phonemes: bool = False,
+    ) -> list[SpokenLine]:
+        spoken = []
         for index, (text, line) in enumerate(zip(texts, lines, strict=True)):
             path = work / f"line{index:04d}.wav"
+            said, voice = studio.pronounce(text), voices[line.speaker]
             try:
-                self.synthesizer.synthesize(studio.pronounce(text), voices[line.speaker], studio.speaking, path)
-                clips.append(_trimmed(read_audio(path, MIX_RATE)))
+                self.synthesizer.synthesize(said, voice, studio.speaking, path)
+                samples = read_audio(path, MIX_RATE)
+                phonemes = self.synthesizer.phonemes(said, voice, studio.speaking) if with_phonemes else []
             except (SynthesisError, SoundError) as exc:
                 raise PipelineError(f"line {index + 1} could not be spoken: {exc}") from exc
+            clip, lead = _trimmed(samples)
+            # The phonemes' times, like the clip, from the first sound on.
+            spoken.append(SpokenLine(clip, [Phoneme(p.symbol, p.start - lead, p.end - lead) for p in phonemes]))
             progress.update("synthesise", (index + 1) / len(texts))
-        return clips
+        return spoken
+
+    def _mouth_track(
+        self,
+        spoken: Sequence[SpokenLine],
+        placements: Sequence[Placement],
+        timeline: Timeline,
+        seconds: float,
+        voice: np.ndarray,
+    ) -> MouthTrack:
+        """The mouth's targets over the output: from the synthesiser's phonemes where every
+        line that makes a sound has them, else from the loudness of the new voice."""
+        if any(len(line.clip) and not line.phonemes for line in spoken):
+            return envelope_track(voice, MIX_RATE, seconds)
+        segments = []
+        for line, placement in zip(spoken, placements, strict=True):
+            start = timeline.output_time(placement.start)
+            segments += segments_of(line.phonemes, start, placement.stretch, until=len(line.clip) / MIX_RATE)
+        return phoneme_track(segments, seconds, f"{self.synthesizer.name} phonemes")
 
 
 def _voice_entry(voice: Voice) -> dict[str, Any]:
@@ -368,10 +415,22 @@ def _voice_entry(voice: Voice) -> dict[str, Any]:
     }
 
 
-def _trimmed(samples: np.ndarray, threshold: float = 1e-3) -> np.ndarray:
-    """The clip without the silence a synthesiser leaves at its start and end."""
+@dataclass(frozen=True)
+class SpokenLine:
+    """One line's synthesised speech (trimmed, at MIX_RATE) and, when asked for and known, its
+    phonemes with times from the clip's start."""
+
+    clip: np.ndarray
+    phonemes: list[Phoneme]
+
+
+def _trimmed(samples: np.ndarray, threshold: float = 1e-3) -> tuple[np.ndarray, float]:
+    """The clip without the silence a synthesiser leaves at its start and end, and the
+    seconds cut from its start."""
     loud = np.flatnonzero(np.abs(samples) > threshold)
-    return samples[loud[0] : loud[-1] + 1] if len(loud) else samples[:0]
+    if not len(loud):
+        return samples[:0], 0.0
+    return samples[loud[0] : loud[-1] + 1], loud[0] / MIX_RATE
 
 
 def _spoken_line(line: Line, placement: Placement, text: str, timeline: Timeline) -> Line:
@@ -398,3 +457,51 @@ def _voice_track(
         end = min(start + len(clip), len(track))
         track[start:end] += clip[: end - start]
     return track
+
+
+def translate_file(
+    video: Path,
+    out: Path,
+    language: str,
+    lipsync: bool = False,
+    settings: Settings | None = None,
+    **params: Any,
+) -> dict[str, Any]:
+    """Video Translation outside the server (the command line, the benchmark): ``video`` into
+    ``language``, the finished video (captions burned in when ``caption_type`` asks) written to
+    ``out``; returns the task's ``translation_report``. ``params`` are the API's other fields."""
+    import shutil
+    import tempfile
+
+    settings = settings or Settings()
+    body = {"language": language, "source_language": "DEFAULT", "lipsync": lipsync, **params}
+    with tempfile.TemporaryDirectory(prefix="reelsmith-translate-") as work:
+        job = Job(
+            task_id="local",
+            product="video_translation",
+            params=body,
+            inputs={"video": video},
+            work_dir=Path(work),
+            report_progress=lambda _: None,
+            check_cancelled=lambda: None,
+        )
+        result = VideoTranslationPipeline(settings).run(job)
+        shutil.move(result.files["video"], out)
+    return dict(result.fields["translation_report"])
+
+
+def compare_file(video: Path, out: Path, language: str, settings: Settings | None = None, **params: Any) -> Path:
+    """A side-by-side clip (the source | dubbed without lip-sync | dubbed with lip-sync) of
+    ``video`` translated into ``language``, with the lip-synced dub's sound; written to
+    ``out``. The speech is recognised once: the second run reads the first's transcript."""
+    import tempfile
+
+    from reelsmith.media.compose import side_by_side
+
+    settings = settings or Settings()
+    with tempfile.TemporaryDirectory(prefix="reelsmith-compare-") as work:
+        plain, synced = Path(work) / "dubbed.mp4", Path(work) / "lipsync.mp4"
+        translate_file(video, plain, language, False, settings, **params)
+        report = translate_file(video, synced, language, True, settings, **params)
+        height = probe(video).height
+        return side_by_side([video, plain, synced], out, report["output_seconds"], height=height - height % 2)
