@@ -94,7 +94,7 @@ def test_mouth_and_head_turns_follow_the_driver(driver_motion: Motion, character
     assert seen.mean() > 0.95  # the character's face is found on the output frames
     mouth = np.corrcoef(driver.mouth[seen], character.mouth[seen])[0, 1]
     yaw = np.corrcoef(driver.yaw[seen], character.yaw[seen])[0, 1]
-    # Measured: 0.88 (mouth) and 0.97 (yaw).
+    # Measured: 0.90 (mouth) and 0.97 (yaw).
     assert mouth >= 0.8 and yaw >= 0.8, (mouth, yaw)
     assert np.ptp(character.mouth[seen]) > 0.5 * np.ptp(driver.mouth[seen])  # it really opens
 
@@ -106,9 +106,9 @@ def test_the_character_blinks_when_the_driver_does(driver_motion: Motion, charac
     character_share = character.eyes / np.nanmedian(character.eyes)
     blinks = np.flatnonzero(driver_share < 0.5)
     assert len(blinks) >= 2  # carphone's man blinks at frames 42 and 92
-    # Measured: 0.23 and 0.34 where the driver's are 0.22 and 0.42.
+    # Measured: 0.31 and 0.38 where the driver's are 0.22 and 0.42.
     assert np.all(character_share[blinks] < 0.6), (blinks, driver_share[blinks], character_share[blinks])
-    # And the character's eyes stay open where the driver's do (measured: at least 0.93).
+    # And the character's eyes stay open where the driver's do (measured: at least 0.91).
     assert np.nanmin(character_share[driver_share > 0.85]) > 0.75
 
 

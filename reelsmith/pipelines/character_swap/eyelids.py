@@ -18,6 +18,7 @@ frame's lighting and the character's own skin and lashes.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -80,12 +81,15 @@ def keep_opening(targets: np.ndarray, face: np.ndarray, linear: np.ndarray) -> n
     return kept
 
 
-def draw_lids(frame: np.ndarray, points: np.ndarray, closure: float) -> None:
+def draw_lids(frame: np.ndarray, points: np.ndarray, closure: float, eyes: Sequence[bool] = (True, True)) -> None:
     """Bring the upper lids of the face at ``points`` (478 x 2, frame pixels) down over its
-    eyes by ``closure`` (0-1), in place."""
+    eyes by ``closure`` (0-1), in place; only over the eyes that ``eyes`` (right, left) says
+    the picture shows (the far eye of a face in profile is behind the nose)."""
     if closure < _MIN_CLOSURE:
         return
-    for lids, corners in EYES:
+    for (lids, corners), shown in zip(EYES, eyes, strict=True):
+        if not shown:
+            continue
         _close_eye(frame, points, lids, corners, closure)
 
 
