@@ -36,6 +36,7 @@ from tests import backend
 from tests.conftest import make_settings, run_pending
 from tests.engines.still_video import STILL_ENGINE
 from tests.processes import create_account, free_port, reelsmith, start, stop, wait_healthy
+from tests.receiver import Receiver
 
 _problem = backend.postgres_problem() or backend.redis_problem()
 pytestmark = pytest.mark.skipif(_problem is not None, reason=f"scale-out tests need real servers: {_problem}")
@@ -158,8 +159,8 @@ class Cluster:
         self.workers.append(worker)
         return worker
 
-    def create(self, count: int) -> list[str]:
-        body = {"prompt": "zoom", "resolution": "720p", "video_length": 5, "audio_type": 3}
+    def create(self, count: int, webhook: str = "") -> list[str]:
+        body = {"prompt": "zoom", "resolution": "720p", "video_length": 5, "audio_type": 3, "webhookUrl": webhook}
         body["image_url"] = f"{self.media_url}/face.png"
         ids = []
         for _ in range(count):
@@ -245,6 +246,22 @@ def broker_env(request: pytest.FixtureRequest, servers: backend.ScaleoutBackend)
     with Connection(RABBITMQ_URL) as connection:
         channel = connection.channel()
         channel.queue_delete(f"{servers.namespace}.image2video")
+
+
+def test_two_webhook_senders_deliver_each_webhook_once(cluster: Any) -> None:
+    receiver = Receiver().start()
+    try:
+        one = cluster()
+        one.add_worker()
+        one.add_worker()
+        one._start("webhooks", "send")
+        one._start("webhooks", "send")
+        one.create(8, webhook=receiver.url)
+        _wait_for(lambda: len(receiver.accepted) >= 8, 90, "8 webhooks")
+        time.sleep(1.5)  # a second delivery of any of them would arrive by now
+        assert len(receiver.received) == 8
+    finally:
+        receiver.stop()
 
 
 def test_a_worker_killed_mid_task_loses_nothing_and_charges_once(
