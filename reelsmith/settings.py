@@ -77,9 +77,7 @@ class Settings(BaseSettings):
         description="A queued task nobody took for this long is published again, in case the broker lost it.",
     )
 
-    s3_bucket: str | None = Field(
-        default=None, description="Keep media in this S3 bucket instead of data_dir/files."
-    )
+    s3_bucket: str | None = Field(default=None, description="Keep media in this S3 bucket instead of data_dir/files.")
     s3_endpoint_url: str | None = Field(
         default=None, description="The S3 API's URL for S3-compatible servers (MinIO, Ceph); default AWS."
     )

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from skimage import data
 
+from reelsmith.pipelines.image2video import render
 from reelsmith.pipelines.image2video.canvas import MAX_CROP, crop_fraction, fit_picture, output_size
 from reelsmith.pipelines.image2video.easing import CURVES, ease
 from reelsmith.pipelines.image2video.effects import EFFECTS, Effect, effect_by_code, focus_of
@@ -329,6 +330,73 @@ def test_physical_effects_move_the_subject_and_leave_the_background(effect: Effe
     corners = [(slice(0, height // 8), slice(0, width // 10)), (slice(0, height // 8), slice(-width // 10, None))]
     for corner in corners:
         assert max(_difference(frames[0][corner], frame[corner]) for frame in frames) < 1.0
+
+
+LAYERED = [effect for effect in EFFECTS if effect.category != "camera"]
+
+
+@pytest.mark.parametrize("effect", LAYERED, ids=lambda effect: effect.code)
+def test_drawing_by_pieces_matches_blending_the_whole_region(
+    effect: Effect, sample: Sample, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The renderer draws the subject in pieces (straight where it covers the plate, blended
+    only at its edges, not at all where it is clear) and leaves the plate out under it. Over
+    any plate (noise here, so a wrongly skipped pixel shows), each frame must match blending
+    the subject's whole region, with the plate left out nowhere. Pieces warp from their own
+    corner, so OpenCV's fixed-point positions may put a pixel 1/32 px off: a few levels, rarely."""
+    calls = []
+    layout = render._SubjectSource.layout
+
+    def spy(self, size, matrix, warp, plate_moves):  # type: ignore[no-untyped-def]
+        drawn = layout(self, size, matrix, warp, plate_moves)
+        calls.append((self, size, matrix, warp, drawn))
+        return drawn
+
+    monkeypatch.setattr(render._SubjectSource, "layout", spy)
+    _render(sample, effect.plan(sample.scene, seed=1, seconds=2), seconds=2)
+    assert calls
+    rng = np.random.default_rng(0)
+    scratch = render._Scratch(SIZE)
+    for source, size, matrix, warp, pieces in calls[::2]:
+        if pieces is None:
+            continue
+        plate = rng.integers(0, 256, (size[1], size[0], 3), np.uint8)
+        region = source._region((size[1], size[0]), matrix, warp)
+        whole = render._Layout(pieces.placed, pieces.maps, pieces.origin, [(*region, False)], [])
+        expected = plate.copy()
+        source.draw(expected, whole, scratch)
+        drawn = plate.copy()
+        for x0, y0, x1, y1 in pieces.holes:
+            drawn[y0:y1, x0:x1] = 0  # as if the plate were left out there
+        source.draw(drawn, pieces, scratch)
+        difference = np.abs(expected.astype(np.int16) - drawn.astype(np.int16))
+        assert difference.max() <= 8, effect.code
+        assert (difference > 2).mean() < 0.001, effect.code
+
+
+def test_coverage_is_never_wrong_about_a_box() -> None:
+    """Boxes called clear hold only alpha 0, boxes called covered only 255, with the pixel
+    around them that interpolation may read."""
+    rng = np.random.default_rng(3)
+    alpha = np.zeros((90, 120), np.uint8)
+    alpha[20:70, 30:100] = 255
+    alpha[40:50, 50:60] = 128
+    alpha = cv2.GaussianBlur(alpha, (0, 0), 1.5)
+    coverage = render._Coverage.build(alpha)
+    left, top = rng.uniform(-10, 125, 500), rng.uniform(-10, 95, 500)
+    right, bottom = left + rng.uniform(0, 30, 500), top + rng.uniform(0, 30, 500)
+    kinds = coverage.kinds(left, top, right, bottom)
+    padded = np.pad(alpha, 2)  # beyond the layer is clear
+    for kind, x0, y0, x1, y1 in zip(kinds, left, top, right, bottom, strict=True):
+        box = padded[
+            max(0, math.floor(y0) + 2) : max(0, math.floor(y1) + 4),
+            max(0, math.floor(x0) + 2) : max(0, math.floor(x1) + 4),
+        ]
+        if kind == 0:
+            assert not box.any()
+        elif kind == 2:
+            assert box.size and (box == 255).all()
+    assert {0, 1, 2} <= set(kinds.tolist())
 
 
 def test_subject_moves_without_layers_move_the_whole_picture(coffee: Sample) -> None:

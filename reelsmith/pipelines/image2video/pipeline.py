@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
+from reelsmith.media.encode import EncodeError, put_audio
 from reelsmith.media.picture import load_picture
 from reelsmith.media.probe import probe
 from reelsmith.media.sound import write_wav
@@ -32,6 +33,7 @@ from reelsmith.pipelines.image2video.audio import (
     design_soundtrack,
     prepare_given_audio,
     replace_audio,
+    soundtrack_bed,
 )
 from reelsmith.pipelines.image2video.canvas import fit_picture, output_size
 from reelsmith.pipelines.image2video.effects import EFFECTS, effect_by_code
@@ -87,27 +89,28 @@ class Image2VideoPipeline:
         seconds = int(params["video_length"])
         fps = frame_rate(params["resolution"])
 
-        picture = load_picture(job.inputs["image"])
-        size = output_size(params["resolution"], picture.shape[1], picture.shape[0])
-        look = look_at(picture, size)
-        progress.update("look", 1.0)
-
         total = fps * seconds
         silent = job.work_dir / "frames.mp4"
+        seed = int(params.get("seed", 0))
         with ThreadPoolExecutor(max_workers=1) as pool:
-            # The sound is only needed at the end: it is made while the subject is cut out and
-            # the frames render, on the core the renderer leaves free.
+            # The sound is only needed at the end: it is made on the core the renderer leaves
+            # free, its bed (which needs only the seed) while the picture is looked at, the rest
+            # while the subject is cut out and the frames render.
+            bed = pool.submit(soundtrack_bed, seed, seconds, SAMPLE_RATE) if int(params["audio_type"]) == 1 else None
+            picture = load_picture(job.inputs["image"])
+            size = output_size(params["resolution"], picture.shape[1], picture.shape[0])
+            look = look_at(picture, size)
+            progress.update("look", 1.0)
             last = job.inputs.get("last_image")
             if last is not None:
                 ending = look_at(load_picture(last), size).framed
-                plan = _transition_plan(look.framed, ending, int(params.get("seed", 0)))
-                sound = pool.submit(self._sound, job, plan, seconds)
-                frames = transition_frames(look.framed, ending, size, fps, seconds, int(params.get("seed", 0)))
+                plan = _transition_plan(look.framed, ending, seed)
+                sound = pool.submit(self._sound, job, plan, seconds, bed)
+                frames = transition_frames(look.framed, ending, size, fps, seconds, seed)
             else:
                 plan = planned(look, self._plan(params, look.scene), lambda scene: self._plan(params, scene))
-                sound = pool.submit(self._sound, job, plan, seconds)
-                layers = look.layers if plan.uses_subject else None
-                frames = render_frames(look.framed, plan, size, fps, seconds, layers)
+                sound = pool.submit(self._sound, job, plan, seconds, bed)
+                frames = _frames(look, plan, size, fps, seconds)
             progress.update("plan", 1.0)
             encode(
                 frames,
@@ -121,7 +124,12 @@ class Image2VideoPipeline:
         if audio is None:
             silent.rename(output)
         else:
-            _put_audio(silent, audio, output)
+            # The sound is ours (designed, or the user's already fitted to the clip) and the
+            # video's length is known: one ffmpeg pass, no probing, as the encoder's floor does.
+            try:
+                put_audio(silent, audio, total / fps, output)
+            except EncodeError as exc:
+                raise PipelineError(f"the sound could not be put on the video: {exc}") from exc
         progress.update("sound", 1.0)
         return PipelineResult(
             files={"video": output},
@@ -148,13 +156,15 @@ class Image2VideoPipeline:
         # A batch asks for `count` distinct videos: each gets its own variation of the plan.
         return vary(plan, seed) if int(params.get("batch_count", 1)) > 1 else plan
 
-    def _sound(self, job: Job, plan: MotionPlan, seconds: int) -> Path | None:
+    def _sound(self, job: Job, plan: MotionPlan, seconds: int, bed: Future[np.ndarray] | None = None) -> Path | None:
         audio_type = int(job.params["audio_type"])
         if audio_type == 3:
             return None
         target = job.work_dir / "sound.wav"
         if audio_type == 1:
-            write_wav(design_soundtrack(plan, seconds, SAMPLE_RATE), SAMPLE_RATE, target)
+            # The bed was made for the task's seed, which is the plan's.
+            ambience = bed.result() if bed is not None and plan.seed == int(job.params.get("seed", 0)) else None
+            write_wav(design_soundtrack(plan, seconds, SAMPLE_RATE, ambience), SAMPLE_RATE, target)
             return target
         try:
             prepare_given_audio(job.inputs["audio"], seconds, target)
@@ -211,12 +221,21 @@ class Look:
         return None if self.trimmed is None else cut_out(self.framed, self.trimmed)
 
 
+def _frames(look: Look, plan: MotionPlan, size: tuple[int, int], fps: int, seconds: int) -> Iterator[np.ndarray]:
+    """The clip's frames; the subject is cut out (when the plan moves it) only when the first
+    frame is asked for, so the encoder starts up meanwhile."""
+    layers = look.layers if plan.uses_subject else None
+    yield from render_frames(look.framed, plan, size, fps, seconds, layers)
+
+
 def look_at(picture: np.ndarray, size: tuple[int, int]) -> Look:
     """The picture fitted to the frame, centred on the main face when cropping."""
     faces = find_faces(picture)
     center = max(faces, key=lambda face: face.width * face.height).center if faces else None
     framed = fit_picture(picture, size, center)
-    return Look(framed, find_faces(framed))
+    # A picture already of the frame's size comes back unchanged: its faces are known.
+    unchanged = framed.shape == picture.shape and np.array_equal(framed, picture)
+    return Look(framed, faces if unchanged else find_faces(framed))
 
 
 def planned(look: Look, plan: MotionPlan, plan_for: Callable[[Scene], MotionPlan]) -> MotionPlan:
