@@ -50,7 +50,7 @@ from reelsmith.faces.blending import composite
 from reelsmith.faces.landmarks import CHIN, find_face, mesh_triangles
 from reelsmith.faces.mesh_warp import delaunay, mesh_map, warp_mesh
 from reelsmith.faces.mls import mls_map
-from reelsmith.faces.mouth import draw_mouth, mouth_opening
+from reelsmith.faces.mouth import draw_mouth, mouth_opening, skin_around_mouth
 from reelsmith.faces.pose import SHOULDERS, Body, find_body
 from reelsmith.faces.segmentation import person_mask
 from reelsmith.faces.similarity import Similarity
@@ -157,6 +157,9 @@ class Animator:
         self.layer = np.dstack([picture, np.round(alpha * 255).astype(np.uint8)])
         self.alpha = alpha.astype(np.float32)
         self.mouth_at_rest = mouth_opening(self.face)
+        # The drawn mouth interior takes the picture's light (a grey picture gets a grey mouth).
+        self.mouth_skin = skin_around_mouth(picture, self.face)
+        self.shown_set = frozenset(self.shown.tolist())
         self.plate = _painted_out(picture, alpha)
         # With a body, the ring is pulled in towards the chin so that the neck (and a collar)
         # bends with the body rather than turning with the head.
@@ -225,7 +228,7 @@ class Animator:
             output = self._render(
                 np.vstack([face[self.shown], head.apply(self.ring), self.border]), moved[self.shown, 2]
             )
-        draw_mouth(output, face, self.mouth_at_rest)
+        draw_mouth(output, face, self.mouth_at_rest, self.mouth_skin, self.shown_set)
         draw_lids(output, face, closure, self.eyes_shown)
         return output
 

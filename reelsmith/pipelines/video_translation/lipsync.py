@@ -58,7 +58,7 @@ from reelsmith.faces.landmarks import (
     mesh_triangles,
 )
 from reelsmith.faces.mesh_warp import mesh_map
-from reelsmith.faces.mouth import draw_mouth, mouth_opening
+from reelsmith.faces.mouth import draw_mouth, mouth_opening, skin_around_mouth
 from reelsmith.faces.similarity import Similarity
 from reelsmith.faces.tracking import FaceTrack
 from reelsmith.media.decode import read_frames
@@ -384,22 +384,8 @@ class MouthModel:
         warped = cv2.remap(frame, read[..., 0], read[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         np.copyto(output[box.slices], warped, where=mapped.covered[..., None])
         face = target[:478]
-        draw_mouth(output, face, mouth_opening(source[:478]), skin=_skin(frame, face))
+        draw_mouth(output, face, mouth_opening(source[:478]), skin=skin_around_mouth(frame, face))
         return output
-
-
-def _skin(frame: np.ndarray, face: np.ndarray) -> np.ndarray | None:
-    """The mean colour around the mouth (lips and the skin about them), which the drawn
-    mouth interior takes its light from."""
-    lips = face[list(OUTER_LIPS)]
-    left, top = np.floor(lips.min(axis=0)).astype(int)
-    right, bottom = np.ceil(lips.max(axis=0)).astype(int)
-    height, width = frame.shape[:2]
-    pad = max(2, (right - left) // 3)
-    patch = frame[max(0, top - pad) : min(height, bottom + pad), max(0, left - pad) : min(width, right + pad)]
-    if patch.size == 0:
-        return None
-    return np.array(cv2.mean(np.ascontiguousarray(patch))[:3])
 
 
 def lipsync_frames(
