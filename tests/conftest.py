@@ -36,11 +36,17 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _MediaServer(http.server.ThreadingHTTPServer):
+    # socketserver's listen backlog of 5 drops the SYNs of a burst of downloads (the concurrency
+    # test's 100 creates), which the kernel retries 1, 3 and 7 s later.
+    request_queue_size = 128
+
+
 @pytest.fixture(scope="session")
 def media_url(media_dir: Path) -> Iterator[str]:
     """Base URL of a loopback server that serves the generated media."""
     handler = functools.partial(_QuietHandler, directory=str(media_dir))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _MediaServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
