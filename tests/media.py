@@ -69,13 +69,15 @@ def _odd_pictures(folder: Path) -> None:
 
 
 def _real_pictures(folder: Path) -> None:
-    """Photographs that scikit-image ships: a person (astronaut) and a still life (coffee); a
-    portrait cut from the astronaut, and two of her side by side (two faces of one size)."""
+    """Photographs that scikit-image ships: a person (astronaut), a cameraman in near profile
+    (camera, black and white) and a still life (coffee); a portrait cut from the astronaut,
+    and two of her side by side (two faces of one size)."""
     from PIL import Image
     from skimage import data
 
     astronaut = Image.fromarray(data.astronaut())
     astronaut.save(folder / "astronaut.png")
+    Image.fromarray(data.camera()).convert("RGB").save(folder / "camera.png")
     Image.fromarray(data.coffee()).save(folder / "coffee.jpg", quality=90)
     portrait = astronaut.crop((96, 0, 416, 320))
     portrait.save(folder / "portrait.png")

@@ -1,5 +1,5 @@
 """Character Swap's animate mode on real footage: carphone (with a tone as sound) drives
-skimage's astronaut.
+skimage's astronaut, and its cameraman (a profile, his camera at his eye).
 
 Measured on the OUTPUT frames with the face mesh: the character's mouth opening and head yaw
 follow the driver's over time (correlation at least 0.8); the character blinks where the
@@ -13,10 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
 from reelsmith.faces.landmarks import FaceMesh
+from reelsmith.faces.segmentation import person_mask
 from reelsmith.media.decode import read_frames
 from reelsmith.media.picture import load_picture
 from reelsmith.media.probe import MediaInfo, probe
@@ -125,3 +127,39 @@ def test_the_character_keeps_its_face(animated: Animated, media_dir: Path) -> No
             driver_distance.append(texture_distance(driver[index], driving.points, character))
     # The output's face is the astronaut's, moved: far closer to her than the driver's face is.
     assert np.mean(own) < 0.6 * np.mean(driver_distance), (own, driver_distance)
+
+
+# --- a character in profile: skimage's cameraman -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cameraman(media_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cameraman") / "out.mp4"
+    swap_file(media_dir / "camera.png", media_dir / "talking.mp4", out, "480p", mode="animate")
+    return out
+
+
+def test_a_profile_character_turns_its_head_with_the_driver(driver_motion: Motion, cameraman: Path) -> None:
+    character = _motion(read_frames(cameraman, (480, 480)))
+    seen = ~(np.isnan(driver_motion.yaw) | np.isnan(character.yaw))
+    assert seen.mean() > 0.95
+    yaw = np.corrcoef(driver_motion.yaw[seen], character.yaw[seen])[0, 1]
+    # Measured: 0.84 (0.81 while the half-claimed camera ghosted). His mouth is not asserted:
+    # the face mesh does not read this profile's mouth (docs/character_swap.md).
+    assert yaw >= 0.8, yaw
+
+
+def test_a_thing_the_segmenter_half_claims_stays_whole_and_still(media_dir: Path, cameraman: Path) -> None:
+    """The segmenter gives the cameraman's camera a mask of about 0.5. It must stay in the
+    background, whole: not half carried by the moving head and half painted out of the plate."""
+    picture = load_picture(media_dir / "camera.png")
+    mask = person_mask(picture)
+    doubt = ((mask > 0.3) & (mask < 0.7)).astype(np.uint8)
+    doubt = cv2.morphologyEx(doubt, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
+    assert doubt.sum() > 3000  # the camera, 5643 px
+    region = cv2.resize(doubt, (480, 480), interpolation=cv2.INTER_NEAREST) > 0
+    still = cv2.resize(picture, (480, 480), interpolation=cv2.INTER_AREA).astype(np.float32)
+    differences = [float(np.abs(frame - still)[region].mean()) for frame in read_frames(cameraman, (480, 480))]
+    # Measured: median 8.0, at most 9.9 grey levels (the head passes over its eyepiece); 67 and
+    # 77 when it was half carried.
+    assert np.median(differences) < 15 and max(differences) < 20, (np.median(differences), max(differences))

@@ -21,7 +21,9 @@ warp the face stays on top. The person, warped with its mask, is laid over a pla
 picture with the person painted out (OpenCV inpainting), so the background does not move with
 the head. The mask is the segmenter's person and the face's hull; the whole ring only when the
 segmenter does not see the face (a drawn character), so that a thing held up to the face (a
-camera at the eye) is not carried along with the head.
+camera at the eye) is not carried along with the head. What the segmenter is unsure of over a
+wide region (it half claims that camera) stays in the background too, whole, instead of being
+half carried and half painted out (a ghost of it wherever the head moves).
 Where the mouth opens wider than the picture's, a mouth interior is drawn: dark throat,
 upper teeth and a hint of tongue (``reelsmith.faces.mouth``, shared with lip-sync). The eyes
 keep the picture's opening in the warp, and blinks are drawn as the upper lids coming down
@@ -87,6 +89,10 @@ _HIDDEN_MARGIN = 0.05
 _SEGMENTED_FACE = 0.5
 # An eye narrower than this share of the other is turned away (seen edge on or hidden).
 _SHOWN_EYE = 0.5
+# The segmenter is unsure of a pixel between these values; of a region, when such pixels fill
+# a disc this share of the short side across.
+_UNSURE = (0.15, 0.85)
+_DOUBT_WIDTH = 0.04
 
 
 @dataclass(frozen=True)
@@ -153,7 +159,7 @@ class Animator:
         if float(person[skin > 0].mean()) < _SEGMENTED_FACE:
             head = np.zeros(person.shape, np.uint8)
             cv2.fillPoly(head, [np.round(self.ring).astype(np.int32)], 1)
-        alpha = np.maximum(person, cv2.GaussianBlur(head.astype(np.float32), (0, 0), radius * 0.1))
+        alpha = np.maximum(_decided(person), cv2.GaussianBlur(head.astype(np.float32), (0, 0), radius * 0.1))
         self.layer = np.dstack([picture, np.round(alpha * 255).astype(np.uint8)])
         self.alpha = alpha.astype(np.float32)
         self.mouth_at_rest = mouth_opening(self.face)
@@ -378,6 +384,22 @@ def _body_clear_of_head(body: Body | None, ring: HeadRing) -> Body | None:
     if not seen[list(SHOULDERS)].all():
         return None
     return Body(points=body.points, seen=seen)
+
+
+def _decided(person: np.ndarray) -> np.ndarray:
+    """The segmenter's person mask with the things it is unsure of left to the background.
+
+    A thing it half claims (the cameraman's camera, at about 0.5) would otherwise be carried
+    half by the moving person and half painted out of the plate: a ghost of it wherever the
+    head moves. Its soft edges, a band a few pixels wide around the person, are kept; regions
+    of doubt wider than :data:`_DOUBT_WIDTH` of the picture's short side (and the fringe
+    around them) count as background, so such a thing stays where it is, whole and sharp.
+    """
+    unsure = ((person > _UNSURE[0]) & (person < _UNSURE[1])).astype(np.uint8)
+    radius = max(2, round(_DOUBT_WIDTH * min(person.shape) / 2))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    doubt = cv2.dilate(cv2.morphologyEx(unsure, cv2.MORPH_OPEN, disc), disc)
+    return np.where(doubt > 0, 0.0, person).astype(np.float32)
 
 
 def _border_points(width: int, height: int) -> np.ndarray:
