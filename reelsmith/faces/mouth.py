@@ -53,9 +53,10 @@ def interior_colours(skin: np.ndarray) -> tuple[tuple[int, int, int], ...]:
     saturation = float(np.ptp(skin)) / max(float(skin.max()), 1.0)
     colourful = min(1.0, saturation / _SKIN_SATURATION)
     colours = []
-    for colour in (throat, teeth, tongue):
+    # Teeth stay under 235: brighter, they read as a white band rather than teeth in shade.
+    for colour, brightest in ((throat, 255), (teeth, 235), (tongue, 255)):
         grey = float(colour @ luma_weights)
-        colour = np.clip(grey + colourful * (colour - grey), 0, 255)
+        colour = np.clip(grey + colourful * (colour - grey), 0, brightest)
         colours.append(tuple(int(round(value)) for value in colour))
     return tuple(colours)
 
