@@ -53,7 +53,7 @@ def interior_colours(skin: np.ndarray) -> tuple[tuple[int, int, int], ...]:
     saturation = float(np.ptp(skin)) / max(float(skin.max()), 1.0)
     colourful = min(1.0, saturation / _SKIN_SATURATION)
     colours = []
-    # Teeth stay under 235: brighter, they read as a white band rather than teeth in shade.
+    # Teeth at most 235: they are inside the mouth's shade, never as bright as lit skin.
     for colour, brightest in ((throat, 255), (teeth, 235), (tongue, 255)):
         grey = float(colour @ luma_weights)
         colour = np.clip(grey + colourful * (colour - grey), 0, brightest)
