@@ -52,3 +52,11 @@ def test_skin_coloured_pictures_keep_a_red_tongue_and_warm_throat() -> None:
     throat, teeth, tongue = interior_colours(np.array([200.0, 150.0, 130.0]))
     assert tongue[0] > 2 * tongue[1] and throat[0] > throat[1]
     assert teeth[0] > throat[0]
+
+
+def test_a_mouth_whose_upper_lip_is_hidden_is_drawn_without_teeth() -> None:
+    face = _open_mouth()
+    shown = set(range(478)) - set(INNER_LIPS[:11])  # the upper inner lip, corners and all
+    frame = np.full((100, 100, 3), 200, np.uint8)
+    draw_mouth(frame, face, at_rest=0.0, shown=shown)
+    assert frame.min() < 100  # the throat is drawn, and nothing failed

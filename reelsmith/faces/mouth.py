@@ -110,8 +110,9 @@ def draw_mouth(
     interior[:] = throat
     shift = np.array([left, top])
     # Upper teeth: a band under the upper lip; the tongue: a soft rise from the lower lip.
-    teeth = np.round(np.vstack([face[upper_inner], face[upper_inner[::-1]] + [0, 0.3 * opening]]))
-    cv2.fillPoly(interior, [(teeth - shift).astype(np.int32)], teeth_colour)
+    if upper_inner:  # the upper lip may be hidden whole (a face turned up and away)
+        teeth = np.round(np.vstack([face[upper_inner], face[upper_inner[::-1]] + [0, 0.3 * opening]]))
+        cv2.fillPoly(interior, [(teeth - shift).astype(np.int32)], teeth_colour)
     centre = tuple(int(v) for v in np.round(lower - shift - [0, 0.1 * opening]))
     axes = (max(1, int(0.3 * width)), max(1, int(0.25 * opening)))
     cv2.ellipse(interior, centre, axes, 0, 180, 360, tongue, -1)
