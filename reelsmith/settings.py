@@ -107,6 +107,11 @@ class Settings(BaseSettings):
     image_max_bytes: int = 30 * 1024 * 1024
     upload_max_bytes: int = 300 * 1024 * 1024
     request_max_bytes: int = 1024 * 1024
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Web origins whose pages may call the API from a browser ('https://app.example.com', or '*'). "
+        "Off by default; signed file links are readable from any origin regardless.",
+    )
 
     webhook_sender: bool = Field(default=True, description="Run the webhook sender inside `reelsmith serve`.")
     webhook_timeout_seconds: float = 10.0
@@ -145,7 +150,7 @@ class Settings(BaseSettings):
 
     demo_credits: int = 1000
 
-    @field_validator("engines", "allow_networks", "translation_openai_languages", mode="before")
+    @field_validator("engines", "allow_networks", "translation_openai_languages", "cors_origins", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):

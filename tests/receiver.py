@@ -1,14 +1,20 @@
 """A webhook receiver on loopback for the tests: records what it is sent and answers as told
-(fail the first N attempts, hang, redirect, or be down)."""
+(fail the first N attempts, hang, redirect, or be down); and what a receiver written from
+Akool's documentation does with a body (API.md section 6), written here from the documented
+algorithm, not with reelsmith's code."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import http.server
 import json
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 
 @dataclass
@@ -63,3 +69,15 @@ class Receiver:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+
+
+def receiver_decrypt(body: dict[str, Any], client_id: str, api_key: str) -> dict[str, Any]:
+    """What a receiver written from Akool's documentation does with a body."""
+    parts = sorted([client_id, str(body["timestamp"]), str(body["nonce"]), body["dataEncrypt"]])
+    assert hashlib.sha1("".join(parts).encode()).hexdigest() == body["signature"], "signature mismatch"
+    cipher = Cipher(algorithms.AES(api_key.encode("utf-8")), modes.CBC(client_id.encode("utf-8")))
+    decryptor = cipher.decryptor()
+    padded = decryptor.update(base64.b64decode(body["dataEncrypt"])) + decryptor.finalize()
+    pad = padded[-1]
+    assert 1 <= pad <= 16 and padded.endswith(bytes([pad]) * pad), "bad PKCS#7 padding"
+    return json.loads(padded[:-pad].decode("utf-8"))  # type: ignore[no-any-return]

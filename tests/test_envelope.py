@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Team
@@ -94,3 +95,46 @@ def test_health(client: TestClient) -> None:
     assert client.get("/healthz").json()["code"] == 1000
     ready = client.get("/readyz").json()
     assert ready["code"] == 1000 and ready["data"] == {"database": "ok", "storage": "ok"}
+
+
+UNSTORABLE = "the request body is not valid JSON: a string holds a NUL or an unpaired surrogate"
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (b'{"image": "caf\xe9"}', "the request body is not valid JSON: it must be UTF-8 text"),
+        (
+            b'{"prompt": "a \\ud800 b"}',
+            UNSTORABLE,
+        ),
+        (
+            b'{"prompt": "a \\udc00"}',
+            UNSTORABLE,
+        ),
+        (b'{"x\\u0000": 1}', UNSTORABLE),
+        (
+            b'{"image": ["\\u0000"]}',
+            UNSTORABLE,
+        ),
+        (b"[" * 100_000 + b"]" * 100_000, "the request body is not valid JSON: it is nested too deeply"),
+        (b'{"a":' * 50_000 + b"1" + b"}" * 50_000, "the request body is not valid JSON: it is nested too deeply"),
+        (b'{"image": NaN', "the request body is not valid JSON"),
+    ],
+)
+def test_bodies_that_are_not_json_are_1003(client: TestClient, pro: Team, body: bytes, words: str) -> None:
+    answer = _post_raw(client, pro, body)
+    assert answer == {"code": 1003, "msg": words}
+
+
+def test_escaped_text_that_is_fine_is_accepted(client: TestClient, pro: Team) -> None:
+    # A paired surrogate (an emoji) and a literal backslash-u are ordinary text.
+    answer = _post_raw(client, pro, b'{"image": "x", "video": "y", "prompt": "\\ud83d\\ude00 \\\\ud800"}')
+    assert answer["code"] == 1003 and "image must be an http or https URL" in answer["msg"], answer
+
+
+def test_a_wrong_method_keeps_its_405_and_says_what_is_allowed(client: TestClient, pro: Team) -> None:
+    wrong = client.get(CREATE, headers=pro.headers)
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "POST"
+    wrong = client.post("/api/open/v3/language/list", headers=pro.headers)
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "GET"

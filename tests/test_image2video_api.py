@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from reelsmith.api.app import create_app
 from reelsmith.media.probe import probe
 from reelsmith.runtime import Runtime
 from reelsmith.settings import Settings
 from tests.conftest import Team, assert_refused, make_settings, run_pending, with_fields
-from tests.engines.still_video import STILL_ENGINE
+from tests.engines.still_video import PREMIUM_STILL, STILL_ENGINE
 
 CREATE = "/api/open/v4/image2Video/createBySourcePrompt"
 BATCH = CREATE + "/batch"
@@ -163,8 +164,21 @@ def test_update_video_audio(runtime: Runtime, pro: Team, media_url: str) -> None
 
 def test_plans(free: Team, media_url: str) -> None:
     assert free.post(CREATE, _body(media_url, video_length=10))["code"] == 1009
-    assert free.post(CREATE, _body(media_url, is_premium_model=True))["code"] == 1009
+    # No premium model is installed: Akool's demo sends is_premium_model: true on every plan.
+    assert free.post(CREATE, _body(media_url, is_premium_model=True))["code"] == 1000
     assert free.post(CREATE, _body(media_url))["code"] == 1000
+
+
+def test_a_premium_model_installed_needs_pro(tmp_path: Path, media_url: str) -> None:
+    runtime = Runtime(make_settings(tmp_path / "data", engine_plugins={"image2video": PREMIUM_STILL}))
+    with TestClient(create_app(runtime)) as client:
+        for plan, code in (("free", 1009), ("pro", 1000)):
+            _, creds = runtime.accounts.create(plan=plan, credits=100)
+            team = Team(client, creds.client_id, creds.api_key, 0, "")
+            answer = team.post(CREATE, _body(media_url, is_premium_model=True))
+            assert answer["code"] == code, answer
+            if code == 1009:
+                assert answer["msg"] == "is_premium_model needs the Pro plan"
 
 
 def test_catalogs_come_from_the_installed_engine(pro: Team) -> None:

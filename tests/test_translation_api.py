@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reelsmith.api.app import create_app
+from reelsmith.media.probe import probe
 from reelsmith.media.sound import read_audio
 from reelsmith.pipelines.video_translation.speakers import voice_features
 from reelsmith.runtime import Runtime
@@ -96,7 +97,7 @@ def test_info_shape_and_failure_without_engine(tmp_path: Path, media_url: str) -
         ({"language": "en", "source_language": "en"}, 1003, "same as source_language"),
         ({"source_language": "klingon"}, 1003, "source_language"),
         ({"caption_type": 7}, 1003, "caption_type must be one of 0, 1, 2, 3, 4"),
-        ({"speaker_num": -1}, 1003, "speaker_num must be between 0 and 10"),
+        ({"speaker_num": -1}, 1003, "speaker_num must be 0 (detect) or more"),
         ({"lipsync": "perhaps"}, 1003, "lipsync must be true or false"),
         ({"studio_voice": {"style": "grumpy"}}, 1003, "studio_voice.style must be one of"),
         ({"studio_voice": []}, 1003, "studio_voice must be an object"),
@@ -127,6 +128,20 @@ def test_deprecated_fields_are_accepted(pro: Team, media_url: str) -> None:
     assert pro.post(CREATE, body)["code"] == 1000
 
 
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"voices_map": {"es": {"voice_id": ""}}},  # what Akool's demo sends for every language
+        {"voices_map": {"es": {}}},
+        {"voices_map": {"es": {"voice_id": None}}},
+        {"speaker_num": 25},  # Akool sets no maximum; voices are reused
+    ],
+)
+def test_what_akools_clients_send_is_accepted(pro: Team, media_url: str, fields: dict[str, object]) -> None:
+    answer = pro.post(CREATE, {"url": f"{media_url}/clip.mp4", "language": "es", **fields})
+    assert answer["code"] == 1000, answer
+
+
 def test_not_enough_credits_for_every_language_creates_none(make_team, media_url: str) -> None:  # type: ignore[no-untyped-def]
     team = make_team("free", 15)
     answer = team.post(CREATE, {"url": f"{media_url}/clip.mp4", "language": "es,fr,ca,pt"})
@@ -141,7 +156,13 @@ def test_catalogs_list_what_the_installed_engines_make(pro: Team) -> None:
     assert {"es", "ca", "eo", "fr", "pt"} <= codes
     # Apertium translates into Galician, but espeak-ng has no Galician voice: not offered.
     assert "gl" not in codes and "de" not in codes and "ja" not in codes
-    assert {"lang_code": "es", "lang_name": "Spanish", "url": ""} in languages
+    spanish = next(entry for entry in languages if entry["lang_code"] == "es")
+    assert spanish["lang_name"] == "Spanish" and spanish["need_voice_id"] is True
+    assert spanish["url"] == spanish["flag_url"] and spanish["url"].endswith("/api/reelsmith/v1/languages/es/badge.svg")
+    badge = pro.client.get(spanish["flag_url"])
+    assert badge.status_code == 200 and badge.headers["content-type"].startswith("image/svg+xml")
+    assert b"<svg" in badge.content and b">ES</text>" in badge.content
+    assert pro.client.get("/api/reelsmith/v1/languages/xx/badge.svg").status_code == 404
     voices = pro.get("/api/open/v4/voice/videoTranslation", language_code="es", page=1, size=100)["data"]
     assert voices["count"] == 6 and len(voices["result"]) == 6
     assert {voice["gender"] for voice in voices["result"]} == {"Male", "Female"}
@@ -154,18 +175,19 @@ def test_catalogs_list_what_the_installed_engines_make(pro: Team) -> None:
 def test_a_voice_preview_is_that_voice_speaking(pro: Team, tmp_path: Path) -> None:
     voices = pro.get("/api/open/v4/voice/videoTranslation", language_code="es")["data"]["result"]
     male, female = (next(v for v in voices if v["gender"] == gender) for gender in ("Male", "Female"))
-    assert male["preview"].startswith("http") and male["preview"].endswith(f"/{male['voice_id']}/preview.wav")
+    assert male["preview"].startswith("http") and male["preview"].endswith(f"/{male['voice_id']}/preview.mp3")
     pitches = []
     for voice in (male, female):
         response = pro.client.get(voice["preview"])
-        assert response.status_code == 200 and response.headers["content-type"] == "audio/wav"
-        path = tmp_path / f"{voice['voice_id']}.wav"
+        assert response.status_code == 200 and response.headers["content-type"] == "audio/mpeg"
+        path = tmp_path / f"{voice['voice_id']}.mp3"
         path.write_bytes(response.content)
+        assert probe(path).audio_codec.startswith("mp3")
         sound = read_audio(path, 16_000)
         assert len(sound) / 16_000 > 2.0  # a whole sentence
         pitches.append(float(np.exp(voice_features(sound)[-1])))
     assert pitches[1] > 1.3 * pitches[0]  # the woman's voice is higher
-    assert pro.client.get("/api/reelsmith/v1/voices/espeak-xx-m3/preview.wav").status_code == 404
+    assert pro.client.get("/api/reelsmith/v1/voices/espeak-xx-m3/preview.mp3").status_code == 404
 
 
 def test_video_over_the_size_limit_is_1207(tmp_path: Path, media_url: str) -> None:

@@ -4,8 +4,6 @@ API.md section 6 written here from the documented algorithm, not with reelsmith'
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import json
 import runpy
 import socket
@@ -15,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from fastapi.testclient import TestClient
 
 from reelsmith.api.app import create_app
@@ -27,21 +24,9 @@ from reelsmith.store.models import Delivery
 from tests.conftest import Team, make_settings, run_pending
 from tests.engines.still_video import STILL_ENGINE
 from tests.processes import ROOT, free_port, reelsmith
-from tests.receiver import Receiver
+from tests.receiver import Receiver, receiver_decrypt
 
 CREATE = "/api/open/v4/image2Video/createBySourcePrompt"
-
-
-def receiver_decrypt(body: dict[str, Any], client_id: str, api_key: str) -> dict[str, Any]:
-    """What a receiver written from Akool's documentation does with a body."""
-    parts = sorted([client_id, str(body["timestamp"]), str(body["nonce"]), body["dataEncrypt"]])
-    assert hashlib.sha1("".join(parts).encode()).hexdigest() == body["signature"], "signature mismatch"
-    cipher = Cipher(algorithms.AES(api_key.encode("utf-8")), modes.CBC(client_id.encode("utf-8")))
-    decryptor = cipher.decryptor()
-    padded = decryptor.update(base64.b64decode(body["dataEncrypt"])) + decryptor.finalize()
-    pad = padded[-1]
-    assert 1 <= pad <= 16 and padded.endswith(bytes([pad]) * pad), "bad PKCS#7 padding"
-    return json.loads(padded[:-pad].decode("utf-8"))  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -114,6 +99,8 @@ def test_failed_task_payload_carries_the_reason_and_the_refund(
     payload = receiver_decrypt(receiver.accepted[0], pro.client_id, pro.api_key)
     assert payload["_id"] == task_id and payload["status"] == 4 and payload["url"] == ""
     assert "asked this test engine to fail" in payload["error_reason"]
+    # As infobymodelid shows it (Akool's receivers read it): a pipeline failure is 1015.
+    assert payload["error_code"] == 1015
     assert payload["deduction_credit"] == 0
 
 

@@ -4,6 +4,7 @@ embedded workers and the retention sweep."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelsmith import __version__
+from reelsmith.api.cors import with_cors
 from reelsmith.api.envelope import install_error_handlers
 from reelsmith.api.routes import (
     accounts,
@@ -27,6 +29,7 @@ from reelsmith.dispatch.embedded import WorkerPool
 from reelsmith.dispatch.reaper import start_reaper
 from reelsmith.runtime import Runtime
 from reelsmith.storage.retention import RetentionSweeper
+from reelsmith.storage.signing import FILES_PREFIX
 
 UPLOAD_PATH = "/api/reelsmith/v1/upload"
 
@@ -47,7 +50,7 @@ class JsonBodies:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
+            await self._refuse(send, self._too_large)
             return
         chunks: list[bytes] = []
         size = 0
@@ -58,12 +61,17 @@ class JsonBodies:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.limit:
-                await self._refuse(send)
+                await self._refuse(send, self._too_large)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        if _holds_unstorable_text(body):
+            await self._refuse(
+                send, "the request body is not valid JSON: a string holds a NUL or an unpaired surrogate"
+            )
+            return
         replayed = False
         headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
         scope = {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
@@ -77,10 +85,46 @@ class JsonBodies:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps({"code": 1003, "msg": f"the request body is larger than {self.limit // 1024} KB"}).encode()
+    @property
+    def _too_large(self) -> str:
+        return f"the request body is larger than {self.limit // 1024} KB"
+
+    @staticmethod
+    async def _refuse(send: Send, msg: str) -> None:
+        body = json.dumps({"code": 1003, "msg": msg}).encode()
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": body})
+
+
+UNSTORABLE_TEXT = "the request body is not valid JSON: a string holds a NUL or an unpaired surrogate"
+# JSON escapes of a NUL character or a surrogate: only bodies holding one are looked at closely.
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def _holds_unstorable_text(body: bytes) -> bool:
+    """Whether the JSON ``body`` has a string (or key) with a NUL character or an unpaired
+    surrogate: Python's JSON reader accepts both, but they can be neither stored (PostgreSQL)
+    nor written back as UTF-8."""
+    if not _SUSPECT_ESCAPE.search(body):
+        return False
+    try:
+        pending = [json.loads(body)]
+    except (ValueError, RecursionError):
+        return False  # not JSON at all: FastAPI's reader says so
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending += [*value.keys(), *value.values()]
+        elif isinstance(value, list):
+            pending += value
+        elif isinstance(value, str):
+            if "\x00" in value:
+                return True
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
 
 
 class FastPaths:
@@ -100,7 +144,7 @@ class FastPaths:
         await self.app(scope, receive, send)
 
 
-def create_app(runtime: Runtime, *, run_workers: bool = False) -> FastPaths:
+def create_app(runtime: Runtime, *, run_workers: bool = False) -> ASGIApp:
     """The API; with ``run_workers`` it also runs the worker pool and the retention sweep
     (``reelsmith serve``). ``reelsmith api`` runs it without them."""
 
@@ -138,4 +182,5 @@ def create_app(runtime: Runtime, *, run_workers: bool = False) -> FastPaths:
     for module in (accounts, character_swap, info, translation, image2video, extensions, webhooks, admin):
         app.include_router(module.router)
     app.add_middleware(JsonBodies, limit=runtime.settings.request_max_bytes)
-    return FastPaths(app, {info.INFO_PATH: info.InfoEndpoint(runtime)})
+    fast = FastPaths(app, {info.INFO_PATH: info.InfoEndpoint(runtime)})
+    return with_cors(fast, FILES_PREFIX, runtime.settings.cors_origins)

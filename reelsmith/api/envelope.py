@@ -88,5 +88,20 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI could not read the body as JSON for a reason other than its syntax.
+            return fail(Code.PARAMETER, unreadable_body(exc.__cause__))
         # Unknown paths and wrong methods keep their HTTP status: they are not business outcomes.
-        return JSONResponse({"code": exc.status_code, "msg": str(exc.detail)}, status_code=exc.status_code)
+        # A 405 names the allowed methods in ``Allow``.
+        return JSONResponse(
+            {"code": exc.status_code, "msg": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+        )
+
+
+def unreadable_body(cause: BaseException | None) -> str:
+    """Why a body could not be read as JSON, in words a client can act on."""
+    if isinstance(cause, UnicodeDecodeError):
+        return "the request body is not valid JSON: it must be UTF-8 text"
+    if isinstance(cause, RecursionError):
+        return "the request body is not valid JSON: it is nested too deeply"
+    return "the request body is not valid JSON"

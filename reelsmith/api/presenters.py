@@ -10,6 +10,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from reelsmith.errors import Code
 from reelsmith.runtime import Runtime
 from reelsmith.services.accounts import Caller
 from reelsmith.storage.base import StoredFile
@@ -106,13 +107,13 @@ class Presenter:
             "lipsync": p["lipsync"],
             "speaker_num": p["speaker_num"],
             "webhookUrl": task.webhook_url,
+            "progress": task.progress,
         }
 
     def translation_info(self, task: TaskRecord) -> dict[str, Any]:
         data = {
             **self.translation_created(task),
             "update_time": task.update_time,
-            "progress": task.progress,
             "deduction_duration": task.params["deduction_lock_duration"] if task.status == 3 else 0,
             "audio_splits": {
                 "original_srt_url": self.file_url(task, "original_srt"),
@@ -121,7 +122,7 @@ class Presenter:
             },
         }
         if task.status == 4:
-            data["error_code"] = task.error_code or 1015
+            data["error_code"] = task.error_code or int(Code.CREATE_FAILED)
             data["error_reason"] = task.fail_reason or ""
         if "translation_report" in task.result:
             data["translation_report"] = task.result["translation_report"]
@@ -157,6 +158,7 @@ class Presenter:
             "update_time": task.update_time,
             "video_duration": task.result.get("video_duration", task.params["video_length"]),
             "video_url": self.file_url(task, "video") if task.status == 3 else "",
+            "cover_url": self.file_url(task, "cover") if task.status == 3 else "",
             "only_add_audio": task.params["only_add_audio"],
             "model_name": task.params["model_name"],
             "progress": task.progress,
@@ -189,3 +191,19 @@ def base_url_of(runtime: Runtime, request: Request) -> str:
 
 def presenter_for(runtime: Runtime, request: Request, caller: Caller) -> Presenter:
     return Presenter(runtime.signer, lambda: base_url_of(runtime, request), caller)
+
+
+# Catalog links (badges, avatars, previews) are the same for everyone: browsers may keep them
+# and pages of any origin may show them.
+PUBLIC_ASSET_HEADERS = {"cache-control": "public, max-age=86400", "access-control-allow-origin": "*"}
+
+_LINK_FIELDS = ("url", "flag_url", "preview", "thumbnailUrl", "logo", "video_url")
+
+
+def with_base_url(entry: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """A catalog entry with its server-relative links (``/api/...``) made absolute."""
+    root = base_url.rstrip("/")
+    return {
+        key: root + value if key in _LINK_FIELDS and isinstance(value, str) and value.startswith("/") else value
+        for key, value in entry.items()
+    }

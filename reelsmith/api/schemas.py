@@ -12,6 +12,8 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 PROMPT_MAX = 500
+# Akool's image-to-video demo sends a 597-character negative prompt by default (API.md section 5).
+NEGATIVE_PROMPT_MAX = 2000
 STYLES = (
     "affectionate",
     "angry",
@@ -64,10 +66,16 @@ def _required_text(value: Any) -> Any:
     return value
 
 
-def _prompt(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > PROMPT_MAX:
-        raise ValueError(f"must be at most {PROMPT_MAX} characters (got {len(value)})")
-    return value
+def _at_most(limit: int) -> Any:
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > limit:
+            raise ValueError(f"must be at most {limit} characters (got {len(value)})")
+        return value
+
+    return check
+
+
+_prompt = _at_most(PROMPT_MAX)
 
 
 def _webhook_field() -> Any:
@@ -91,7 +99,7 @@ class CharacterSwapRequest(_Body):
     webhookurl: str = _webhook_field()
 
     _text = field_validator("image", "video")(_required_text)
-    _prompt = field_validator("prompt")(_prompt)
+    _prompt_length = field_validator("prompt")(_prompt)
     _numbers = field_validator("duration", mode="before")(_plain_number)
 
     @field_validator("duration")
@@ -124,18 +132,25 @@ class StudioVoice(_Body):
         return _one_of(value, STYLES)
 
 
+class VoiceChoice(_Body):
+    """One language's entry of ``voices_map``. An empty or missing ``voice_id`` means the
+    language's default voice: Akool's demo sends ``{"voice_id": ""}`` for every language."""
+
+    voice_id: str | None = ""
+
+
 class TranslationRequest(_Body):
     url: str = Field(description="Video URL (MP4 with audio)")
     language: str = Field(description="Target language codes, comma-separated")
     source_language: str = Field(default="DEFAULT", description="DEFAULT (detect) or a code")
     lipsync: bool = False
-    speaker_num: int = Field(default=0, description="0 = detect")
+    speaker_num: int = Field(default=0, description="0 = detect; more speakers than voices reuse voices")
     remove_bgm: bool = False
     caption_type: int = Field(default=0, description="0-4, see API.md")
     caption_url: str = Field(default="", description="SRT or ASS that replaces recognition")
     studio_voice: StudioVoice | None = None
     dynamic_duration: bool = False
-    voices_map: dict[str, dict[str, Any]] | None = None
+    voices_map: dict[str, VoiceChoice] | None = None
     merge_interval: Any = Field(default=None, description="Deprecated: accepted and ignored")
     face_enhance: Any = Field(default=None, description="Deprecated: accepted and ignored")
     webhookUrl: str = Field(default="", validation_alias=AliasChoices("webhookUrl", "webhookurl"))
@@ -146,8 +161,9 @@ class TranslationRequest(_Body):
     @field_validator("speaker_num")
     @classmethod
     def _speakers(cls, value: int) -> int:
-        if not 0 <= value <= 10:
-            raise ValueError("must be between 0 and 10")
+        # Akool sets no maximum (API.md section 8); a video has at most as many speakers as lines.
+        if value < 0:
+            raise ValueError("must be 0 (detect) or more")
         return value
 
     @field_validator("caption_type")
@@ -159,18 +175,20 @@ class TranslationRequest(_Body):
 class Image2VideoRequest(_Body):
     image_url: str = Field(description="The first frame (PNG/JPEG)")
     prompt: str = Field(default="", description="The motion wanted; required unless effect_code is set")
-    negative_prompt: str = ""
+    negative_prompt: str = Field(default="", description=f"At most {NEGATIVE_PROMPT_MAX} characters")
     extend_prompt: bool = False
-    resolution: str = Field(description="720p, 1080p or 4k")
-    video_length: int = Field(description="5 or 10 seconds")
-    audio_type: int = Field(description="1 generated, 2 audio_url, 3 none")
+    # Required in Akool's docs, but a published client sends only image_url and prompt.
+    resolution: str = Field(default="720p", description="720p, 1080p or 4k")
+    video_length: int = Field(default=5, description="5 or 10 seconds")
+    audio_type: int = Field(default=3, description="1 generated, 2 audio_url, 3 none")
     audio_url: str = ""
     effect_code: str = ""
-    is_premium_model: bool = False
+    is_premium_model: bool = Field(default=False, description="A premium model, where one is installed (Pro)")
     webhookurl: str = _webhook_field()
 
     _text = field_validator("image_url")(_required_text)
-    _prompts = field_validator("prompt", "negative_prompt")(_prompt)
+    _prompt_length = field_validator("prompt")(_prompt)
+    _negative_length = field_validator("negative_prompt")(_at_most(NEGATIVE_PROMPT_MAX))
     _numbers = field_validator("video_length", "audio_type", mode="before")(_plain_integer)
 
     @field_validator("resolution")

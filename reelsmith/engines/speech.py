@@ -35,6 +35,8 @@ class Voice:
     language: str
     name: str
     gender: str  # "Male" or "Female", as Akool's voice list spells them
+    age: tuple[str, ...] = ("Adult",)  # Akool's voice list: "Young", "Adult", "Old"
+    scenario: tuple[str, ...] = ("Dubbing", "Narration")
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,24 @@ def mux_command(video: Path, audio: Path, seconds: float, out_path: Path, audio_
     ]  # fmt: skip
 
 
+def encode_mp3(audio: Path, out_path: Path) -> None:
+    """``audio``'s first stream as a mono MP3 (what browsers play as ``audio/mpeg``)."""
+    command = [
+        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(audio),
+        "-map", "0:a:0", "-ac", "1", "-c:a", "libmp3lame", "-q:a", "4", "-f", "mp3", str(out_path),
+    ]  # fmt: skip
+    run_ffmpeg(command, out_path)
+
+
+def poster_frame(video: Path, out_path: Path) -> None:
+    """The first frame of ``video`` as a JPEG: the still a player shows before playing."""
+    command = [
+        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(video),
+        "-map", "0:v:0", "-frames:v", "1", "-q:v", "3", "-f", "image2", str(out_path),
+    ]  # fmt: skip
+    run_ffmpeg(command, out_path)
+
+
 def run_ffmpeg(command: list[str], out_path: Path) -> None:
     """Run one ffmpeg command; on failure remove ``out_path`` and raise :class:`EncodeError`."""
     with tempfile.TemporaryFile() as log:

@@ -50,10 +50,13 @@ class AudioOrder:
     webhookurl: str = ""
 
 
-def _check_plan(caller: Caller, order: Image2VideoOrder) -> None:
+def _check_plan(runtime: Runtime, caller: Caller, order: Image2VideoOrder) -> None:
     if order.video_length == 10 and caller.plan != "pro":
         raise ApiError(Code.NO_PERMISSION, "video_length 10 needs the Pro plan")
-    if order.is_premium_model and caller.plan != "pro":
+    # Akool's demo sends is_premium_model: true for most models on every plan: it only asks for
+    # something (and needs Pro) where a premium model is installed.
+    premium_installed = any(model.get("isPro") for model in runtime.registry.catalog("models"))
+    if order.is_premium_model and premium_installed and caller.plan != "pro":
         raise ApiError(Code.NO_PERMISSION, "is_premium_model needs the Pro plan")
 
 
@@ -91,7 +94,7 @@ async def create_image2video(
     runtime: Runtime, caller: Caller, order: Image2VideoOrder, batch: bool = False, base_url: str = ""
 ) -> list[TaskRecord]:
     """``count`` tasks (distinct seeds) from one image, charged together or not at all."""
-    _check_plan(caller, order)
+    _check_plan(runtime, caller, order)
     effect_name = _effect_name(runtime, order.effect_code)
     model_name = _model(runtime, order.model_name, order)
     webhook_url = checked_webhook(order.webhookurl, "webhookurl", runtime.settings.allowed_networks)

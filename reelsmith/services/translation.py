@@ -84,7 +84,8 @@ def _check_engines_can(runtime: Runtime, order: TranslationOrder, languages: lis
     voices = {(entry["language_code"], entry["voice_id"]) for entry in runtime.registry.catalog("voices")}
     for language, choice in (order.voices_map or {}).items():
         voice_id = choice.get("voice_id") if isinstance(choice, dict) else None
-        if language in languages and voices and (language, voice_id) not in voices:
+        # An empty voice_id asks for the default voice (Akool's demo sends one for every language).
+        if voice_id and language in languages and voices and (language, voice_id) not in voices:
             raise ApiError(
                 Code.PARAMETER,
                 f"voices_map.{language}.voice_id {voice_id!r} is not a voice of {language!r}; "

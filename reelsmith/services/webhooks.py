@@ -41,7 +41,8 @@ class WebhookBodyError(Exception):
 
 def webhook_payload(task: Task, status: int, signer: UrlSigner, base_url: str) -> dict[str, Any]:
     """What a receiver reads after decrypting: Akool's four fields, plus the fields real
-    receivers also read (``video_status``, ``video``, ``error_reason``, ``deduction_credit``)."""
+    receivers also read (``video_status``, ``video``, ``error_code``, ``error_reason``,
+    ``deduction_credit``)."""
     video = task.result.get("files", {}).get("video") if status == 3 else None
     url = signer.url(base_url, StoredFile.from_json(video)) if video else ""
     payload: dict[str, Any] = {
@@ -54,6 +55,8 @@ def webhook_payload(task: Task, status: int, signer: UrlSigner, base_url: str) -
         "deduction_credit": 0 if task.refunded else task.credits_charged,
     }
     if status == 4:
+        # As infobymodelid shows a failed translation: the reason's code beside its words.
+        payload["error_code"] = task.error_code or int(Code.CREATE_FAILED)
         payload["error_reason"] = task.fail_reason or ""
     return payload
 

@@ -21,6 +21,8 @@ from reelsmith.settings import Settings
 
 # How to plug this engine in: REELSMITH_ENGINE_PLUGINS=<this>
 STILL_ENGINE = "image2video=tests.engines.still_video:StillVideoPipeline"
+# The same engine offering a premium model too (its pipeline for the image2video engine).
+PREMIUM_STILL = "tests.engines.still_video:PremiumStillVideoPipeline"
 
 
 class StillVideoPipeline:
@@ -94,3 +96,13 @@ class StillVideoPipeline:
         )
         progress.update("encode", 1.0)
         return PipelineResult(files={"video": output}, fields={"video_duration": probe(output).duration})
+
+
+class PremiumStillVideoPipeline(StillVideoPipeline):
+    """The still engine with a second, premium model (``isPro``), as an operator's premium
+    model would be listed."""
+
+    def catalog(self) -> dict[str, list[dict[str, Any]]]:
+        catalog = super().catalog()
+        premium = {**catalog["models"][0], "value": "test-still-premium", "label": "Still premium", "isPro": True}
+        return {**catalog, "models": [*catalog["models"], premium]}

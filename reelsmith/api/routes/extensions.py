@@ -125,7 +125,12 @@ async def _copy_multipart(request: Request, out: object, limit: int) -> None:
         out.write(chunk)  # type: ignore[attr-defined]
 
 
-@router.get(FILES_PREFIX + "{key:path}", summary="Download a file by its signed URL", include_in_schema=False)
+@router.api_route(
+    FILES_PREFIX + "{key:path}",
+    methods=["GET", "HEAD"],
+    summary="Download a file by its signed URL (Range requests and any origin welcome)",
+    include_in_schema=False,
+)
 def download(
     key: str,
     runtime: RuntimeDep,

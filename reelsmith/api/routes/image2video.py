@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from reelsmith.api.auth import CallerDep, RuntimeDep
 from reelsmith.api.envelope import ok
-from reelsmith.api.presenters import base_url_of, presenter_for
+from reelsmith.api.presenters import PUBLIC_ASSET_HEADERS, base_url_of, presenter_for, with_base_url
 from reelsmith.api.schemas import IdsRequest, Image2VideoBatchRequest, Image2VideoRequest, UpdateVideoAudioRequest
 from reelsmith.pipelines.base import EngineUnavailable
 from reelsmith.services.image2video import AudioOrder, Image2VideoOrder, create_audio_update, create_image2video
@@ -48,14 +48,8 @@ def results_by_ids(body: IdsRequest, request: Request, caller: CallerDep, runtim
 
 @router.get("/api/open/v4/image2Video/effects", summary="The installed effects")
 def effects(request: Request, caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
-    base_url = base_url_of(runtime, request).rstrip("/")
-    result = [
-        {
-            key: base_url + value if key in ("logo", "video_url") and str(value).startswith("/") else value
-            for key, value in effect.items()
-        }
-        for effect in runtime.registry.catalog("effects")
-    ]
+    base_url = base_url_of(runtime, request)
+    result = [with_base_url(effect, base_url) for effect in runtime.registry.catalog("effects")]
     return ok({"result": result, "count": len(result)})
 
 
@@ -77,8 +71,8 @@ async def effect_preview(code: str, name: str, runtime: RuntimeDep) -> Response:
     except (EngineUnavailable, KeyError, AttributeError):
         return JSONResponse({"code": 404, "msg": f"no effect {code!r}"}, status_code=404)
     if name == "preview.mp4":
-        return FileResponse(clip, media_type="video/mp4")
-    return FileResponse(thumbnail, media_type="image/jpeg")
+        return FileResponse(clip, media_type="video/mp4", headers=PUBLIC_ASSET_HEADERS)
+    return FileResponse(thumbnail, media_type="image/jpeg", headers=PUBLIC_ASSET_HEADERS)
 
 
 @router.post("/api/open/v4/image2Video/updateVideoAudio", summary="Put new audio on a finished video")

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from reelsmith.api.auth import CallerDep, RuntimeDep
+from reelsmith.api.badges import SVG_TYPE, language_badge, voice_avatar
 from reelsmith.api.envelope import ok
-from reelsmith.api.presenters import base_url_of, presenter_for
+from reelsmith.api.presenters import PUBLIC_ASSET_HEADERS, base_url_of, presenter_for, with_base_url
 from reelsmith.api.schemas import TranslationRequest
+from reelsmith.languages import LANGUAGES
 from reelsmith.pipelines.base import EngineUnavailable
+from reelsmith.runtime import Runtime
 from reelsmith.services.translation import TranslationOrder, create_translation
 
 router = APIRouter(tags=["Video Translation"])
@@ -28,8 +31,9 @@ async def create(body: TranslationRequest, request: Request, caller: CallerDep, 
 
 
 @router.get("/api/open/v3/language/list", summary="Target languages the installed engines produce")
-def language_list(caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
-    return ok({"lang_list": runtime.registry.catalog("languages")})
+def language_list(request: Request, caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
+    base_url = base_url_of(runtime, request)
+    return ok({"lang_list": [with_base_url(entry, base_url) for entry in runtime.registry.catalog("languages")]})
 
 
 @router.get("/api/open/v4/voice/videoTranslation", summary="Voices of the installed speech engines")
@@ -41,9 +45,9 @@ def voice_list(
     page: Annotated[int, Query(ge=1)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 100,
 ) -> JSONResponse:
-    base_url = base_url_of(runtime, request).rstrip("/")
+    base_url = base_url_of(runtime, request)
     voices = [
-        {**voice, "preview": base_url + voice["preview"]}
+        with_base_url(voice, base_url)
         for voice in runtime.registry.catalog("voices")
         if not language_code or voice["language_code"] == language_code
     ]
@@ -51,9 +55,13 @@ def voice_list(
     return ok({"page": page, "size": size, "count": len(voices), "result": voices[start : start + size]})
 
 
+def _voice(runtime: Runtime, voice_id: str) -> dict[str, Any] | None:
+    return next((voice for voice in runtime.registry.catalog("voices") if voice["voice_id"] == voice_id), None)
+
+
 @router.get(
-    "/api/reelsmith/v1/voices/{voice_id}/preview.wav",
-    summary="A voice saying a sample sentence in its language",
+    "/api/reelsmith/v1/voices/{voice_id}/preview.mp3",
+    summary="A voice saying a sample sentence in its language (MP3)",
     tags=["reelsmith extensions"],
 )
 async def voice_preview(voice_id: str, runtime: RuntimeDep) -> Response:
@@ -66,4 +74,28 @@ async def voice_preview(voice_id: str, runtime: RuntimeDep) -> Response:
         )
     except (EngineUnavailable, KeyError, AttributeError):
         return JSONResponse({"code": 404, "msg": f"no voice {voice_id!r}"}, status_code=404)
-    return FileResponse(path, media_type="audio/wav")
+    return FileResponse(path, media_type="audio/mpeg", headers=PUBLIC_ASSET_HEADERS)
+
+
+@router.get(
+    "/api/reelsmith/v1/voices/{voice_id}/thumbnail.svg",
+    summary="A voice's avatar (the voice list's thumbnailUrl)",
+    tags=["reelsmith extensions"],
+)
+def voice_thumbnail(voice_id: str, runtime: RuntimeDep) -> Response:
+    voice = _voice(runtime, voice_id)
+    if voice is None:
+        return JSONResponse({"code": 404, "msg": f"no voice {voice_id!r}"}, status_code=404)
+    svg = voice_avatar(voice_id, voice["language_code"], voice["name"], voice["gender"])
+    return Response(svg, media_type=SVG_TYPE, headers=PUBLIC_ASSET_HEADERS)
+
+
+@router.get(
+    "/api/reelsmith/v1/languages/{code}/badge.svg",
+    summary="A language's badge (the language list's url and flag_url)",
+    tags=["reelsmith extensions"],
+)
+def language_badge_svg(code: str) -> Response:
+    if code not in LANGUAGES:
+        return JSONResponse({"code": 404, "msg": f"no language {code!r}"}, status_code=404)
+    return Response(language_badge(code), media_type=SVG_TYPE, headers=PUBLIC_ASSET_HEADERS)

@@ -23,7 +23,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from reelsmith.media.encode import EncodeError, put_audio
+from reelsmith.media.encode import EncodeError, poster_frame, put_audio
 from reelsmith.media.picture import load_picture
 from reelsmith.media.probe import probe
 from reelsmith.media.sound import write_wav
@@ -132,7 +132,7 @@ class Image2VideoPipeline:
                 raise PipelineError(f"the sound could not be put on the video: {exc}") from exc
         progress.update("sound", 1.0)
         return PipelineResult(
-            files={"video": output},
+            files={"video": output, "cover": _cover(output)},
             fields={"video_duration": probe(output).duration, "motion_plan": plan.to_json()},
         )
 
@@ -187,7 +187,9 @@ class Image2VideoPipeline:
                 raise PipelineError(f"audio_url could not be used: {exc}") from exc
         output = job.work_dir / "video.mp4"
         _put_audio(video, audio, output)
-        return PipelineResult(files={"video": output}, fields={"video_duration": probe(output).duration})
+        return PipelineResult(
+            files={"video": output, "cover": _cover(output)}, fields={"video_duration": probe(output).duration}
+        )
 
 
 class Look:
@@ -261,6 +263,16 @@ def _transition_plan(first: np.ndarray, last: np.ndarray, seed: int) -> MotionPl
     return MotionPlan(moves=(), source="transition", description=description, seed=seed, notes=notes)
 
 
+def _cover(video: Path) -> Path:
+    """The result's poster frame (``cover_url``)."""
+    cover = video.with_name("cover.jpg")
+    try:
+        poster_frame(video, cover)
+    except EncodeError as exc:
+        raise PipelineError(f"the poster frame could not be made: {exc}") from exc
+    return cover
+
+
 def _put_audio(video: Path, audio: Path, output: Path) -> None:
     try:
         replace_audio(video, audio, output)
@@ -292,6 +304,9 @@ def model_entry() -> dict[str, Any]:
         "value": MODEL_NAME,
         "label": "reelsmith motion v1",
         "description": "Effects and prompt-driven camera and subject motion rendered on the CPU, with sound.",
+        "provider": "reelsmith",
+        "sort": 1,
+        "generate_audio": True,
         "resolutionList": [
             {"label": name, "value": name, "width": side * 16 // 9, "height": side, "unit_credit": price}
             for name, side, price in ((n, SHORT_SIDE[n], PRICES[n]) for n in ("720p", "1080p", "4k"))

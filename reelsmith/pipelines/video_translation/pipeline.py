@@ -41,7 +41,7 @@ from reelsmith.engines.speech import STYLES, EspeakSynthesizer, Phoneme, Synthes
 from reelsmith.engines.translation import ApertiumTranslator, ChatTranslator, TranslationError, Translator
 from reelsmith.languages import LANGUAGES
 from reelsmith.media.decode import DecodeError
-from reelsmith.media.encode import EncodeError
+from reelsmith.media.encode import EncodeError, encode_mp3
 from reelsmith.media.probe import probe
 from reelsmith.media.sound import SoundError, read_audio, write_wav
 from reelsmith.pipelines.base import EngineUnavailable, Job, PipelineError, PipelineResult, Stage, StageProgress
@@ -150,26 +150,31 @@ class VideoTranslationPipeline:
     def catalog(self) -> dict[str, Sequence[dict[str, Any]]]:
         targets = self.targets()
         return {
-            "languages": [{"lang_code": code, "lang_name": LANGUAGES[code], "url": ""} for code in targets],
+            "languages": [_language_entry(code, bool(self.synthesizer.voices(code))) for code in targets],
             "voices": [_voice_entry(voice) for code in targets for voice in self.synthesizer.voices(code)],
             "translation_pairs": [{"source": s, "target": t} for s, t in sorted(self.translator.pairs())],
             "recognition_languages": [{"lang_code": code} for code in sorted(self._recognisable() or LANGUAGES)],
         }
 
     def render_voice_preview(self, voice_id: str, folder: Path) -> Path:
-        """A WAV of the voice saying a sample sentence in its language, made once and kept;
-        raises KeyError for a voice that is not in the list."""
+        """An MP3 of the voice saying a sample sentence in its language (browsers play it as
+        ``audio/mpeg``), made once and kept; raises KeyError for a voice that is not in the list."""
         voice = next(
             (v for code in self.targets() for v in self.synthesizer.voices(code) if v.voice_id == voice_id), None
         )
         if voice is None:
             raise KeyError(voice_id)
-        path = folder / f"{voice.voice_id}.wav"
+        path = folder / f"{voice.voice_id}.mp3"
         if not path.is_file():
             folder.mkdir(parents=True, exist_ok=True)
-            partial = folder / f"{voice.voice_id}.part.wav"
+            spoken = folder / f"{voice.voice_id}.{os.getpid()}.wav"
+            partial = folder / f"{voice.voice_id}.{os.getpid()}.part.mp3"
             sample = _PREVIEW_SENTENCES.get(voice.language, LANGUAGES.get(voice.language, voice.language))
-            self.synthesizer.synthesize(sample, voice, STYLES["professional"], partial)
+            try:
+                self.synthesizer.synthesize(sample, voice, STYLES["professional"], spoken)
+                encode_mp3(spoken, partial)
+            finally:
+                spoken.unlink(missing_ok=True)
             os.replace(partial, path)
         return path
 
@@ -403,15 +408,35 @@ class VideoTranslationPipeline:
         return phoneme_track(segments, seconds, f"{self.synthesizer.name} phonemes")
 
 
+def _language_entry(code: str, has_voices: bool) -> dict[str, Any]:
+    """A target as the language list shows it; links are relative until the route adds the
+    server's base URL. ``need_voice_id`` is what makes Akool's demo offer its voice picker."""
+    badge = f"/api/reelsmith/v1/languages/{code}/badge.svg"
+    return {
+        "lang_code": code,
+        "lang_name": LANGUAGES[code],
+        "url": badge,
+        "flag_url": badge,
+        "need_voice_id": has_voices,
+    }
+
+
 def _voice_entry(voice: Voice) -> dict[str, Any]:
+    """A voice as the voice list shows it, with the fields Akool's demo reads."""
     return {
         "_id": voice.voice_id,
         "voice_id": voice.voice_id,
         "gender": voice.gender,
         "language": LANGUAGES.get(voice.language, voice.language),
         "name": voice.name,
-        "preview": f"/api/reelsmith/v1/voices/{voice.voice_id}/preview.wav",
+        "preview": f"/api/reelsmith/v1/voices/{voice.voice_id}/preview.mp3",
         "language_code": voice.language,
+        "thumbnailUrl": f"/api/reelsmith/v1/voices/{voice.voice_id}/thumbnail.svg",
+        "flag_url": f"/api/reelsmith/v1/languages/{voice.language}/badge.svg",
+        "age": list(voice.age),
+        # studio_voice.style works with every voice (rate and pitch): each offers them all.
+        "style": sorted(STYLES),
+        "scenario": list(voice.scenario),
     }
 
 
