@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from reelsmith.runtime import Runtime
+from reelsmith.services.disk_room import disk_rooms
 from reelsmith.store.db import MIGRATIONS_DIR
 
 
@@ -64,6 +65,11 @@ def check_storage(runtime: Runtime) -> Check:
     return Check(f"storage ({where})", answer == "ok", "reachable and writable" if answer == "ok" else answer)
 
 
+def check_disk(runtime: Runtime) -> list[Check]:
+    """Free space where files and scratch work are written, against REELSMITH_STORAGE_MIN_FREE_MB."""
+    return [Check(f"disk ({room.folder})", room.enough, room.describe()) for room in disk_rooms(runtime.settings)]
+
+
 def check_engines(runtime: Runtime) -> list[Check]:
     from reelsmith.pipelines.base import EngineUnavailable
 
@@ -80,4 +86,10 @@ def check_engines(runtime: Runtime) -> list[Check]:
 
 def run_checks(runtime: Runtime) -> list[Check]:
     """Every check, in the order an operator would fix them."""
-    return [check_database(runtime), check_broker(runtime), check_storage(runtime), *check_engines(runtime)]
+    return [
+        check_database(runtime),
+        check_broker(runtime),
+        check_storage(runtime),
+        *check_disk(runtime),
+        *check_engines(runtime),
+    ]

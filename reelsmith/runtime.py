@@ -10,6 +10,7 @@ from reelsmith.dispatch.publisher import Publisher, make_publisher
 from reelsmith.pipelines.registry import PipelineRegistry
 from reelsmith.services.accounts import AccountService
 from reelsmith.services.lifecycle import TaskLifecycle
+from reelsmith.services.rate_limits import RateLimiter
 from reelsmith.services.tasks import TaskService
 from reelsmith.services.webhooks import DeliveryService
 from reelsmith.settings import Settings
@@ -67,6 +68,10 @@ class Runtime:
     @cached_property
     def deliveries(self) -> DeliveryService:
         return DeliveryService(self.db)
+
+    @cached_property
+    def rate_limits(self) -> RateLimiter:
+        return RateLimiter(self.settings)
 
     @cached_property
     def registry(self) -> PipelineRegistry:

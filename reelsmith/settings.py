@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     retention_sweep_seconds: float = 3600.0
 
     workers: int = Field(default=2, ge=0, description="Worker processes inside `reelsmith serve`.")
+    worker_nice: int = Field(
+        default=10, ge=0, le=19, description="How much lower the CPU priority of `serve`'s workers is than the API's."
+    )
     engines: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(ALL_ENGINES))
     engine_plugins: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=dict,
@@ -107,6 +110,29 @@ class Settings(BaseSettings):
     image_max_bytes: int = 30 * 1024 * 1024
     upload_max_bytes: int = 300 * 1024 * 1024
     request_max_bytes: int = 1024 * 1024
+    storage_min_free_mb: int = Field(
+        default=200,
+        ge=0,
+        description="Creates and uploads are refused (1015), and /readyz says not ready, while the disk holding "
+        "the files or the scratch folder has less free space than this.",
+    )
+    rate_limit_creates_per_minute: int = Field(
+        default=300, ge=0, description="Creates a team may make a minute (all products together); 0 = no limit."
+    )
+    rate_limit_polls_per_minute: int = Field(
+        default=6000, ge=0, description="Polls (infobymodelid, resultsByIds) a team may make a minute; 0 = no limit."
+    )
+    rate_limit_redeliveries_per_minute: int = Field(
+        default=60, ge=0, description="Webhook redeliveries a team may ask for a minute; 0 = no limit."
+    )
+    rate_limit_uploads_per_minute: int = Field(
+        default=120, ge=0, description="Uploads a team may make a minute; 0 = no limit."
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for the rate limits shared by every API host (scale-out); default: the broker when "
+        "it is Redis, else the limits are kept per process.",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Web origins whose pages may call the API from a browser ('https://app.example.com', or '*'). "
@@ -120,6 +146,9 @@ class Settings(BaseSettings):
     webhook_retry_max_seconds: float = 3600.0
     webhook_on_processing: bool = False
     webhook_concurrency: int = Field(default=64, ge=1)
+    webhook_concurrency_per_team: int = Field(
+        default=8, ge=1, description="Deliveries of one team in flight at once per sender, so that teams share it."
+    )
     webhook_poll_seconds: float = 0.5
 
     character_swap_max_seconds: float = 120.0
@@ -175,6 +204,15 @@ class Settings(BaseSettings):
     @cached_property
     def allowed_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in self.allow_networks)
+
+    @property
+    def shared_redis_url(self) -> str | None:
+        """Where rate limits are shared: ``redis_url``, else a Redis broker, else nowhere."""
+        if self.redis_url:
+            return self.redis_url
+        if self.broker_url and self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return None
 
     @property
     def files_dir(self) -> Path:

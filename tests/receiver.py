@@ -24,6 +24,7 @@ class Receiver:
     redirect_to: str | None = None
     status: int = 200
     received: list[dict[str, Any]] = field(default_factory=list)
+    received_headers: list[dict[str, str]] = field(default_factory=list)
     accepted: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: http.server.ThreadingHTTPServer | None = None
@@ -44,6 +45,7 @@ class Receiver:
                 body = json.loads(self.rfile.read(int(self.headers["content-length"])))
                 with receiver.lock:
                     receiver.received.append(body)
+                    receiver.received_headers.append({k.lower(): v for k, v in self.headers.items()})
                     attempt = len(receiver.received)
                 if receiver.hang_seconds:
                     time.sleep(receiver.hang_seconds)

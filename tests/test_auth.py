@@ -84,3 +84,13 @@ def test_rotating_the_key_invalidates_old_key_and_tokens(client: TestClient, run
     assert client.get(QUOTA, headers=pro.headers).json()["code"] == 1101
     assert client.get(QUOTA, headers={"Authorization": f"Bearer {token}"}).json()["code"] == 1101
     assert client.get(QUOTA, headers={"x-api-key": fresh.api_key}).json()["code"] == 1000
+
+
+def test_a_token_whose_subject_is_not_an_account_id_is_refused(runtime: Runtime, client: TestClient) -> None:
+    # Signed with the server's own token secret: only the subject is wrong.
+    secret = runtime.accounts._token_secret
+    for subject in ("abc", "1e3", "-1", str(2**80), " 1"):
+        claims = {"sub": subject, "kv": 1, "exp": int(time.time()) + 60}
+        token = jwt.encode(claims, secret, algorithm="HS256")
+        answer = client.get(QUOTA, headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200 and answer.json() == {"code": 1101, "msg": "invalid token"}, subject

@@ -94,7 +94,7 @@ def test_openapi_describes_the_real_fields(client: TestClient) -> None:
 def test_health(client: TestClient) -> None:
     assert client.get("/healthz").json()["code"] == 1000
     ready = client.get("/readyz").json()
-    assert ready["code"] == 1000 and ready["data"] == {"database": "ok", "storage": "ok"}
+    assert ready["code"] == 1000 and ready["data"] == {"database": "ok", "storage": "ok", "disk": "ok"}
 
 
 UNSTORABLE = "the request body is not valid JSON: a string holds a NUL or an unpaired surrogate"

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 from tests.engines.still_video import STILL_ENGINE
 from tests.processes import free_port, start, stop, wait_healthy
@@ -70,3 +71,28 @@ def test_serve_runs_tasks_to_completion_and_prints_a_demo_account(tmp_path: Path
         receiver.stop()
         stop(server)
     assert server.returncode == 0 or server.returncode == -15
+
+
+def test_killing_serve_leaves_no_stray_processes_and_workers_yield_the_cpu(tmp_path: Path) -> None:
+    port = free_port()
+    server = start(tmp_path / "data", "serve", "--port", str(port), "--workers", "2", log=tmp_path / "serve.log")
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", server)
+        parent = psutil.Process(server.pid)
+
+        def workers() -> list[psutil.Process]:
+            # A worker lowers its priority once started: two of them, by REELSMITH_WORKER_NICE (10).
+            return [child for child in parent.children() if child.nice() == parent.nice() + 10]
+
+        deadline = time.monotonic() + 30
+        while len(workers()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(workers()) == 2
+        children = parent.children(recursive=True)
+        assert len(children) >= 3  # the workers and the webhook sender
+        server.kill()  # SIGKILL: no chance to stop anything itself
+        server.wait(10)
+        gone, alive = psutil.wait_procs(children, timeout=5)
+        assert alive == [], [p.cmdline() for p in alive]
+    finally:
+        stop(server)

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelsmith import __version__
+from reelsmith.api.catch_all import CatchAll
 from reelsmith.api.cors import with_cors
 from reelsmith.api.envelope import install_error_handlers
 from reelsmith.api.routes import (
@@ -183,4 +184,4 @@ def create_app(runtime: Runtime, *, run_workers: bool = False) -> ASGIApp:
         app.include_router(module.router)
     app.add_middleware(JsonBodies, limit=runtime.settings.request_max_bytes)
     fast = FastPaths(app, {info.INFO_PATH: info.InfoEndpoint(runtime)})
-    return with_cors(fast, FILES_PREFIX, runtime.settings.cors_origins)
+    return CatchAll(with_cors(fast, FILES_PREFIX, runtime.settings.cors_origins))

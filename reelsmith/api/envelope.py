@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from reelsmith.api.catch_all import failure_message, request_id_of
 from reelsmith.errors import ApiError, Code
 
 _RULES = {
@@ -85,6 +86,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return fail(Code.PARAMETER, describe_validation_errors(list(exc.errors())))
+
+    @app.exception_handler(Exception)
+    async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
+        # FastAPI raises it again after this answer; CatchAll logs it there, with the same id.
+        return fail(Code.CREATE_FAILED, failure_message(exc, request_id_of(exc)))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -2,15 +2,20 @@
 webhook sender's process).
 
 Workers are processes, not threads, so that a crash in an engine (or a kill) never takes the
-API down, and CPU-bound engines do not contend for one interpreter lock.
+API down, and CPU-bound engines do not contend for one interpreter lock. They run at a lower CPU
+priority (``REELSMITH_WORKER_NICE``) so that the API answers polls promptly while they render.
+Every child watches its parent and ends within a second of it, however the parent ended (a
+SIGKILL included), so a restarted ``serve`` never finds strays fighting for the cores.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 
@@ -42,6 +47,23 @@ def worker_loop(settings: Settings, stop: threading.Event | None = None) -> None
             stop.wait(settings.poll_interval_seconds)
 
 
+PARENT_CHECK_SECONDS = 0.5
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """End this process as soon as ``parent_pid`` is no longer its parent (the parent died and
+    the process was handed to init). Checked from a thread: it works whatever ended the parent,
+    and wherever in its work this process is (a task in hand is taken again after its lease)."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_SECONDS)
+        log.warning("process %s: the server (pid %s) is gone; exiting", os.getpid(), parent_pid)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _child_stop_event() -> threading.Event:
     """SIGTERM ends a child's loop after its current piece of work; Ctrl-C is the parent's."""
     stop = threading.Event()
@@ -51,7 +73,9 @@ def _child_stop_event() -> threading.Event:
     return stop
 
 
-def _worker_process(settings: Settings) -> None:
+def _worker_process(settings: Settings, parent_pid: int) -> None:
+    die_with_parent(parent_pid)
+    os.nice(settings.worker_nice)  # the engines' ffmpeg children inherit it
     if settings.broker_url:
         from reelsmith.dispatch.celery_worker import consume
 
@@ -61,9 +85,10 @@ def _worker_process(settings: Settings) -> None:
         worker_loop(settings, _child_stop_event())
 
 
-def _sender_process(settings: Settings) -> None:
+def _sender_process(settings: Settings, parent_pid: int) -> None:
     from reelsmith.dispatch.webhook_sender import sender_loop
 
+    die_with_parent(parent_pid)
     sender_loop(Runtime(settings), _child_stop_event())
 
 
@@ -74,7 +99,7 @@ class WorkerPool:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._context = multiprocessing.get_context("spawn")
-        self._targets: list[Callable[[Settings], None]] = [_worker_process] * settings.workers
+        self._targets: list[Callable[[Settings, int], None]] = [_worker_process] * settings.workers
         if settings.webhook_sender:
             self._targets.append(_sender_process)
         self._processes: list[BaseProcess] = []
@@ -85,8 +110,8 @@ class WorkerPool:
         self._processes = [self._spawn(target) for target in self._targets]
         self._watcher.start()
 
-    def _spawn(self, target: Callable[[Settings], None]) -> BaseProcess:
-        process = self._context.Process(target=target, args=(self.settings,), daemon=True)
+    def _spawn(self, target: Callable[[Settings, int], None]) -> BaseProcess:
+        process = self._context.Process(target=target, args=(self.settings, os.getpid()), daemon=True)
         process.start()
         return process
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from reelsmith.pipelines.base import Cancelled, EngineUnavailable, Job, PipelineError
 from reelsmith.runtime import Runtime
+from reelsmith.services.lifecycle import internal_reason
 from reelsmith.storage.base import StorageError, StoredFile
 
 log = logging.getLogger("reelsmith.worker")
@@ -47,7 +48,7 @@ def run_task_settled(runtime: Runtime, task_id: str, owner: str) -> bool:
     except Exception as exc:
         log.exception("worker %s could not run task %s", owner, task_id)
         try:
-            runtime.lifecycle.fail(task_id, owner, f"internal error while running the task: {exc}")
+            runtime.lifecycle.fail(task_id, owner, internal_reason(exc, "task's"))
         except Exception:
             log.exception("worker %s could not record the failure of %s", owner, task_id)
     return True
@@ -112,7 +113,7 @@ def run_task(runtime: Runtime, task_id: str, owner: str) -> None:
                 return
             except Exception as exc:  # an engine bug must still end the task and refund it
                 log.exception("task %s failed", task_id)
-                lifecycle.fail(task_id, owner, f"internal error in the {task.engine} engine: {exc}")
+                lifecycle.fail(task_id, owner, internal_reason(exc, task.engine))
                 return
             if lease.lost.is_set():
                 return

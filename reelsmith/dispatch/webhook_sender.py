@@ -9,6 +9,13 @@ refused connection) is an attempt that failed; the next one comes after
 ``base x 2^(attempts-1)`` seconds (capped, with jitter) until the retry window is over, when the
 delivery is marked dead. A target on a private address is refused at once (dead), under the
 same rules as input fetching.
+
+Teams share the sender fairly: each takes at most ``REELSMITH_WEBHOOK_CONCURRENCY_PER_TEAM``
+of its slots, and due deliveries are taken round-robin across teams, oldest first within each,
+so one team's slow or flooded receivers cannot hold up another's. Every attempt of a delivery
+carries the same ``X-Reelsmith-Delivery-Id`` header, which a receiver can use to drop repeats
+(an attempt that timed out may still have been processed). A deleted task's pending deliveries
+are not sent.
 """
 
 from __future__ import annotations
@@ -23,17 +30,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from reelsmith.media.netguard import BlockedAddress, blocked_cause, guarded_client
 from reelsmith.runtime import Runtime
 from reelsmith.services.webhooks import seal_payload
 from reelsmith.store.ids import now_ms
-from reelsmith.store.models import Account, Delivery
+from reelsmith.store.models import Account, Delivery, Task
 
 log = logging.getLogger("reelsmith.webhooks")
 
 HISTORY_KEPT = 50
+DELIVERY_ID_HEADER = "x-reelsmith-delivery-id"
 
 
 @dataclass(frozen=True)
@@ -55,23 +63,48 @@ class WebhookSender:
         self.runtime = runtime
         self.settings = runtime.settings
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._in_flight_by_team: dict[int, int] = {}
 
     # --- the outbox ----------------------------------------------------------------------------
 
+    def _due_fairly(self, limit: int, now: int) -> list[int]:
+        """Up to ``limit`` due deliveries: round-robin across teams (each team's oldest first),
+        no team above its share of the slots counting what it already has in flight."""
+        per_team = self.settings.webhook_concurrency_per_team
+        rank = (
+            func.row_number()
+            .over(partition_by=Delivery.account_id, order_by=(Delivery.next_attempt_at, Delivery.id))
+            .label("rank")
+        )
+        due = (
+            select(Delivery.id, Delivery.account_id, rank)
+            .join(Task, Task.id == Delivery.task_id)
+            .where(Delivery.state == "pending", Delivery.next_attempt_at <= now, Task.deleted.is_(False))
+            .subquery()
+        )
+        with self.runtime.db.read() as session:
+            rows = session.execute(
+                select(due.c.id, due.c.account_id)
+                .where(due.c.rank <= per_team)
+                .order_by(due.c.rank, due.c.id)
+                .limit(limit + per_team * max(1, len(self._in_flight_by_team)))
+            ).all()
+        chosen: list[int] = []
+        taken: dict[int, int] = {}
+        for delivery_id, account_id in rows:
+            count = self._in_flight_by_team.get(account_id, 0) + taken.get(account_id, 0)
+            if count < per_team and len(chosen) < limit:
+                chosen.append(delivery_id)
+                taken[account_id] = taken.get(account_id, 0) + 1
+        return chosen
+
     def _claim_due(self, limit: int) -> list[Delivery]:
-        """Due pending deliveries, each claimed (its due time pushed past this attempt's
-        deadline) so that another sender does not send it at the same time."""
+        """Due pending deliveries, fairly across teams, each claimed (its due time pushed past
+        this attempt's deadline) so that another sender does not send it at the same time."""
         now = now_ms()
         claim_until = now + int((self.settings.webhook_timeout_seconds + 30) * 1000)
-        with self.runtime.db.read() as session:
-            due = list(
-                session.scalars(
-                    select(Delivery.id)
-                    .where(Delivery.state == "pending", Delivery.next_attempt_at <= now)
-                    .order_by(Delivery.next_attempt_at)
-                    .limit(limit)
-                )
-            )
+        self._give_up_on_deleted_tasks(now)
+        due = self._due_fairly(limit, now)
         claimed = []
         for delivery_id in due:
             with self.runtime.db.write() as session:
@@ -83,6 +116,16 @@ class WebhookSender:
                 if done.rowcount == 1:
                     claimed.append(session.get(Delivery, delivery_id))
         return [delivery for delivery in claimed if delivery is not None]
+
+    def _give_up_on_deleted_tasks(self, now: int) -> None:
+        """A deleted task's pending deliveries end (dead): its results are gone."""
+        deleted = select(Task.id).where(Task.deleted.is_(True))
+        with self.runtime.db.write() as session:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.state == "pending", Delivery.next_attempt_at <= now, Delivery.task_id.in_(deleted))
+                .values(state="dead", last_error="the task was deleted", updated_at=now)
+            )
 
     def _credentials(self, account_id: int) -> tuple[str, str]:
         with self.runtime.db.read() as session:
@@ -132,7 +175,8 @@ class WebhookSender:
             return Outcome(status, error, blocked, int((time.monotonic() - started) * 1000))
 
         try:
-            response = await client.post(delivery.url, content=body, headers={"content-type": "application/json"})
+            headers = {"content-type": "application/json", DELIVERY_ID_HEADER: str(delivery.id)}
+            response = await client.post(delivery.url, content=body, headers=headers)
         except httpx.TimeoutException:
             return outcome(None, f"no answer within {self.settings.webhook_timeout_seconds:g} s")
         except (BlockedAddress, httpx.HTTPError, OSError) as exc:
@@ -162,10 +206,20 @@ class WebhookSender:
             return 0
         deliveries = await asyncio.to_thread(self._claim_due, free)
         for delivery in deliveries:
+            team = delivery.account_id
+            self._in_flight_by_team[team] = self._in_flight_by_team.get(team, 0) + 1
             task = asyncio.create_task(self._deliver(client, delivery))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
+            task.add_done_callback(lambda _, team=team: self._release(team))  # type: ignore[misc]
         return len(deliveries)
+
+    def _release(self, team: int) -> None:
+        left = self._in_flight_by_team.get(team, 1) - 1
+        if left > 0:
+            self._in_flight_by_team[team] = left
+        else:
+            self._in_flight_by_team.pop(team, None)
 
     async def run(self, stop: threading.Event) -> None:
         """Deliver until ``stop`` is set, then let the attempts in flight finish."""

@@ -244,7 +244,12 @@ class AccountService:
             raise ApiError(Code.BAD_AUTH, "the token has expired") from exc
         except jwt.PyJWTError as exc:
             raise ApiError(Code.BAD_AUTH, "invalid token") from exc
-        row = self.db.read_first(select(Account.__table__).where(Account.id == int(claims["sub"])))
+        # We sign tokens with an account id; anything else (a token signed elsewhere with a leaked
+        # or default secret, say) is simply not ours.
+        subject = claims["sub"]
+        if not isinstance(subject, str) or not subject.isdigit() or int(subject) >= 2**63:
+            raise ApiError(Code.BAD_AUTH, "invalid token")
+        row = self.db.read_first(select(Account.__table__).where(Account.id == int(subject)))
         if row is None or row.key_version != claims.get("kv"):
             raise ApiError(Code.BAD_AUTH, "invalid token: the key was rotated or the account removed")
         return Account(**row._mapping)

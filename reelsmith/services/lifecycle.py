@@ -6,11 +6,13 @@ Every transition is a conditional UPDATE on (id, lease_owner), so a worker that 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from reelsmith.errors import is_disk_full
 from reelsmith.services.credits import refund_task
 from reelsmith.services.webhooks import enqueue_delivery
 from reelsmith.storage.signing import UrlSigner
@@ -143,7 +145,40 @@ class TaskLifecycle:
         session.execute(
             update(Task)
             .where(Task.id == task.id)
-            .values(status=4, fail_reason=reason, error_code=error_code, lease_expires=None, update_time=now_ms())
+            .values(
+                status=4,
+                fail_reason=client_reason(reason),
+                error_code=error_code,
+                lease_expires=None,
+                update_time=now_ms(),
+            )
         )
         refund_task(session, task)
         self._status_changed(session, task.id, 4)
+
+
+OUT_OF_SPACE = "the server ran out of storage space while making the result; try again later"
+# An absolute path (not a URL's): kept to its last part, the file's name.
+_PATH = re.compile(r"(?<![\w:/.])/(?:[^\s'\":/]+/)+([^\s'\":/]*)")
+_DISK_FULL_WORDS = ("No space left on device", "Disk quota exceeded")
+
+
+def _says_disk_full(text: str) -> bool:
+    return any(words in text for words in _DISK_FULL_WORDS)
+
+
+def client_reason(reason: str) -> str:
+    """A failure reason as the task's team may read it: a full disk said plainly, and no
+    folder of this server named (a tool's message quoting a file keeps only its name)."""
+    if _says_disk_full(reason):
+        return OUT_OF_SPACE
+    return _PATH.sub(lambda match: match.group(1) or "a folder", reason)
+
+
+def internal_reason(exc: BaseException, engine: str) -> str:
+    """The reason for a failure nobody foresaw: the cause where the team can act on it, else
+    only its kind (the details, command lines and paths included, go to the log)."""
+    # A tool (ffmpeg) that ran out of space says so in its message rather than by an errno.
+    if is_disk_full(exc) or _says_disk_full(str(exc)):
+        return OUT_OF_SPACE
+    return f"internal error in the {engine} engine ({exc.__class__.__name__}); the server's log has the details"

@@ -170,7 +170,9 @@ class DeliveryService:
         """A new delivery of the same payload, due now; the old one keeps its history."""
         with self.db.write() as session:
             old = session.get(Delivery, delivery_id)
-            if old is None or old.account_id != caller.account_id:
+            task = session.get(Task, old.task_id) if old is not None else None
+            # A deleted task's deliveries are gone with it (its result links no longer work).
+            if old is None or old.account_id != caller.account_id or task is None or task.deleted:
                 raise ApiError(Code.NOT_FOUND, f"the delivery {delivery_id} does not exist")
             fresh = pending_delivery(old.task_id, old.account_id, old.url, old.event, old.payload)
             session.add(fresh)

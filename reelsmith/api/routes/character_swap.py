@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from reelsmith.api.auth import CallerDep, RuntimeDep
+from reelsmith.api.auth import CreatorDep, RuntimeDep
 from reelsmith.api.envelope import ok
 from reelsmith.api.presenters import base_url_of, presenter_for
 from reelsmith.api.schemas import CharacterSwapRequest
@@ -15,7 +15,7 @@ router = APIRouter(tags=["Character Swap"])
 
 
 @router.post("/api/open/v4/characterSwap/create", summary="Create a Character Swap video")
-async def create(body: CharacterSwapRequest, request: Request, caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
+async def create(body: CharacterSwapRequest, request: Request, caller: CreatorDep, runtime: RuntimeDep) -> JSONResponse:
     task = await create_character_swap(
         runtime, caller, CharacterSwapOrder(**body.model_dump()), base_url_of(runtime, request)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -14,12 +15,15 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from reelsmith.api.auth import CallerDep, RuntimeDep
+from reelsmith.api.auth import RuntimeDep, UploaderDep
 from reelsmith.api.envelope import ok
 from reelsmith.api.presenters import base_url_of
 from reelsmith.errors import ApiError, Code
 from reelsmith.media.fetch import sniff
+from reelsmith.services.disk_room import short_of_room
 from reelsmith.storage.signing import FILES_PREFIX
+
+log = logging.getLogger("reelsmith.api")
 
 router = APIRouter(tags=["reelsmith extensions"])
 
@@ -58,7 +62,7 @@ def _sniff_upload(path: Path) -> tuple[str | None, str]:
     description="Send the file as the raw body (any Content-Type) or as multipart field `file`. "
     "Images, MP4 videos, audio and SRT/ASS captions are accepted.",
 )
-async def upload(request: Request, caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
+async def upload(request: Request, caller: UploaderDep, runtime: RuntimeDep) -> JSONResponse:
     limit = runtime.settings.upload_max_bytes
     fd, name = tempfile.mkstemp(prefix="upload-", dir=runtime.settings.work_dir)
     scratch = Path(name)
@@ -157,16 +161,23 @@ def healthz() -> JSONResponse:
     return ok({"status": "ok"})
 
 
-@router.get("/readyz", summary="The database and storage answer")
+@router.get("/readyz", summary="The database and storage answer, and the disk has room")
 def readyz(runtime: RuntimeDep) -> JSONResponse:
+    # Anyone may ask: the answers name causes, never paths or addresses (`reelsmith doctor` does).
     checks: dict[str, str] = {}
     try:
         with runtime.db.read() as session:
             session.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:
-        checks["database"] = f"error: {exc}"
-    checks["storage"] = runtime.storage.check()
+        log.warning("readiness: the database does not answer: %s", exc)
+        checks["database"] = f"error: the database does not answer ({exc.__class__.__name__})"
+    storage = runtime.storage.check()
+    if storage != "ok":
+        log.warning("readiness: storage: %s", storage)
+    checks["storage"] = "ok" if storage == "ok" else "error: the file store is not reachable or not writable"
+    room = short_of_room(runtime.settings)
+    checks["disk"] = "ok" if room is None else f"error: {room.describe()}"
     ready = all(value == "ok" for value in checks.values())
     body = {"code": 1000 if ready else 1015, "msg": "OK" if ready else "not ready", "data": checks}
     return JSONResponse(body, status_code=200 if ready else 503)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
-from reelsmith.api.auth import CallerDep, RuntimeDep
+from reelsmith.api.auth import CallerDep, CreatorDep, PollerDep, RuntimeDep
 from reelsmith.api.envelope import ok
 from reelsmith.api.presenters import PUBLIC_ASSET_HEADERS, base_url_of, presenter_for, with_base_url
 from reelsmith.api.schemas import IdsRequest, Image2VideoBatchRequest, Image2VideoRequest, UpdateVideoAudioRequest
@@ -21,7 +21,7 @@ ENGINE = "image2video"
 
 
 @router.post("/api/open/v4/image2Video/createBySourcePrompt", summary="Create a video from one image")
-async def create(body: Image2VideoRequest, request: Request, caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
+async def create(body: Image2VideoRequest, request: Request, caller: CreatorDep, runtime: RuntimeDep) -> JSONResponse:
     [task] = await create_image2video(
         runtime, caller, Image2VideoOrder(**body.model_dump()), base_url=base_url_of(runtime, request)
     )
@@ -30,7 +30,7 @@ async def create(body: Image2VideoRequest, request: Request, caller: CallerDep, 
 
 @router.post("/api/open/v4/image2Video/createBySourcePrompt/batch", summary="Create several variations")
 async def create_batch(
-    body: Image2VideoBatchRequest, request: Request, caller: CallerDep, runtime: RuntimeDep
+    body: Image2VideoBatchRequest, request: Request, caller: CreatorDep, runtime: RuntimeDep
 ) -> JSONResponse:
     tasks = await create_image2video(
         runtime, caller, Image2VideoOrder(**body.model_dump()), batch=True, base_url=base_url_of(runtime, request)
@@ -40,7 +40,7 @@ async def create_batch(
 
 
 @router.post("/api/open/v4/image2Video/resultsByIds", summary="Status and results of several tasks")
-def results_by_ids(body: IdsRequest, request: Request, caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
+def results_by_ids(body: IdsRequest, request: Request, caller: PollerDep, runtime: RuntimeDep) -> JSONResponse:
     present = presenter_for(runtime, request, caller)
     tasks = runtime.tasks.get_many(caller, body.ids, product=PRODUCT)
     return ok({"result": [present.image2video_result(t) for t in tasks]})
@@ -77,7 +77,7 @@ async def effect_preview(code: str, name: str, runtime: RuntimeDep) -> Response:
 
 @router.post("/api/open/v4/image2Video/updateVideoAudio", summary="Put new audio on a finished video")
 async def update_video_audio(
-    body: UpdateVideoAudioRequest, request: Request, caller: CallerDep, runtime: RuntimeDep
+    body: UpdateVideoAudioRequest, request: Request, caller: CreatorDep, runtime: RuntimeDep
 ) -> JSONResponse:
     task = await create_audio_update(runtime, caller, AudioOrder(**body.model_dump()), base_url_of(runtime, request))
     return ok(presenter_for(runtime, request, caller).image2video_created(task))

@@ -14,12 +14,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
-from reelsmith.api.auth import CallerDep, RuntimeDep
+from reelsmith.api.auth import PollerDep, RuntimeDep
 from reelsmith.api.envelope import success_body
 from reelsmith.api.presenters import Presenter
 from reelsmith.errors import ApiError, Code
 from reelsmith.runtime import Runtime
 from reelsmith.services.accounts import Caller
+from reelsmith.services.rate_limits import Limited
 
 INFO_PATH = "/api/open/v3/content/video/infobymodelid"
 
@@ -40,7 +41,7 @@ def info_body(
 @router.get(INFO_PATH, summary="A task's status and result (Character Swap, Video Translation, Image to Video)")
 async def info_by_model_id(
     request: Request,
-    caller: CallerDep,
+    caller: PollerDep,
     runtime: RuntimeDep,
     video_model_id: Annotated[str, Query(description="The _id from a create answer")],
 ) -> JSONResponse:
@@ -61,6 +62,7 @@ class InfoEndpoint:
             caller = self.runtime.accounts.authenticate(
                 _text(headers.get(b"x-api-key")), _text(headers.get(b"authorization"))
             )
+            self.runtime.rate_limits.check(caller.team_id, Limited.POLL)
             video_model_id = _video_model_id(scope["query_string"])
             body = info_body(self.runtime, caller, video_model_id, lambda: str(Request(scope).base_url))
         except ApiError as exc:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
-from reelsmith.api.auth import CallerDep, RuntimeDep
+from reelsmith.api.auth import CallerDep, CreatorDep, RuntimeDep
 from reelsmith.api.badges import SVG_TYPE, language_badge, voice_avatar
 from reelsmith.api.envelope import ok
 from reelsmith.api.presenters import PUBLIC_ASSET_HEADERS, base_url_of, presenter_for, with_base_url
@@ -22,7 +22,7 @@ router = APIRouter(tags=["Video Translation"])
 
 
 @router.post("/api/open/v3/content/video/createbytranslate", summary="Translate a video into one or more languages")
-async def create(body: TranslationRequest, request: Request, caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
+async def create(body: TranslationRequest, request: Request, caller: CreatorDep, runtime: RuntimeDep) -> JSONResponse:
     fields = body.model_dump(exclude={"merge_interval", "face_enhance"})
     tasks = await create_translation(runtime, caller, TranslationOrder(**fields), base_url_of(runtime, request))
     present = presenter_for(runtime, request, caller)

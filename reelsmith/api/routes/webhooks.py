@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from reelsmith.api.auth import CallerDep, RuntimeDep
+from reelsmith.api.auth import CallerDep, RedelivererDep, RuntimeDep
 from reelsmith.api.envelope import ok
 from reelsmith.services.webhooks import describe_delivery
 
@@ -21,6 +21,6 @@ async def task_deliveries(task_id: str, caller: CallerDep, runtime: RuntimeDep) 
 
 
 @router.post("/deliveries/{delivery_id}/redeliver", summary="Send a delivery again (a new delivery, due now)")
-async def redeliver(delivery_id: int, caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
+async def redeliver(delivery_id: int, caller: RedelivererDep, runtime: RuntimeDep) -> JSONResponse:
     delivery = await asyncio.to_thread(runtime.deliveries.redeliver, caller, delivery_id)
     return ok(describe_delivery(delivery))
