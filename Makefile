@@ -39,7 +39,8 @@ serve: install system-packages
 SCALEOUT_SUITE := tests/test_smoke.py tests/test_auth.py tests/test_envelope.py tests/test_concurrency.py \
 	tests/test_files.py tests/test_admin_api.py tests/test_webhooks.py tests/test_worker_recovery.py \
 	tests/test_cli.py tests/test_serve.py tests/test_media_fetch.py tests/test_image2video_api.py \
-	tests/test_character_swap_api.py tests/test_translation_api.py tests/test_akool_clients.py
+	tests/test_character_swap_api.py tests/test_translation_api.py tests/test_akool_clients.py \
+	tests/test_rate_limits.py tests/test_webhook_fairness.py
 
 test: install system-packages
 	$(PY) -m pytest -q

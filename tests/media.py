@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import struct
 import subprocess
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from reelsmith.media.probe import ffmpeg_exe
@@ -23,8 +26,114 @@ def make_video(path: Path, seconds: float, *, fps: int = 10, audio: bool = True,
     return path
 
 
+# Boxes of an MP4 that hold other boxes, on the way down to the headers and timing tables.
+_CONTAINER_BOXES = {b"moov", b"trak", b"mdia", b"minf", b"stbl"}
+
+
+def _mp4_boxes(data: bytearray, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int]]:
+    """``(type, offset of its body)`` of every box in file order, descending into containers."""
+    end = len(data) if end is None else end
+    at = start
+    while at + 8 <= end:
+        size, kind = struct.unpack_from(">I4s", data, at)
+        header = 8
+        if size == 1:  # a 64-bit size follows the type
+            size, header = struct.unpack_from(">Q", data, at + 8)[0], 16
+        elif size == 0:  # to the end of the file
+            size = end - at
+        yield kind, at + header
+        if kind in _CONTAINER_BOXES:
+            yield from _mp4_boxes(data, at + header, at + size)
+        at += size
+
+
+def with_lying_header(path: Path, seconds: float) -> Path:
+    """Rewrite, in place, every duration an MP4's headers state (``mvhd`` for the movie, and
+    ``tkhd`` and ``mdhd`` for each track; 32-bit fields of version 0 boxes and 64-bit fields of
+    version 1) to say ``seconds``, leaving the samples and their timing tables (``stts``)
+    alone: a file whose header lies about its length, as a hostile client would send."""
+    data = bytearray(path.read_bytes())
+    movie_scale = 0
+    for kind, body in _mp4_boxes(data):
+        if kind not in (b"mvhd", b"mdhd", b"tkhd"):
+            continue
+        wide = data[body] == 1  # version 1: 64-bit times and duration
+        times = body + 4 + (16 if wide else 8)  # after version, flags, creation, modification
+        if kind == b"tkhd":  # in the movie's time scale, after track_ID and a reserved word
+            scale, field = movie_scale, times + 8
+        else:
+            scale, field = struct.unpack_from(">I", data, times)[0], times + 4
+            movie_scale = scale if kind == b"mvhd" else movie_scale
+        struct.pack_into(">Q" if wide else ">I", data, field, round(seconds * scale))
+    path.write_bytes(bytes(data))
+    return path
+
+
+def with_scaled_audio_timing(path: Path, factor: float) -> Path:
+    """Scale, in place, each audio sample's duration in an MP4's timing table (``stts``) by
+    ``factor``: with 0.5 the table says the sound lasts half of what its packets hold."""
+    data = bytearray(path.read_bytes())
+    handler = b""
+    for kind, body in _mp4_boxes(data):
+        if kind == b"hdlr":
+            handler = bytes(data[body + 8 : body + 12])
+        elif kind == b"stts" and handler == b"soun":
+            (entries,) = struct.unpack_from(">I", data, body + 4)
+            for entry in range(entries):
+                delta_at = body + 8 + 8 * entry + 4
+                (delta,) = struct.unpack_from(">I", data, delta_at)
+                struct.pack_into(">I", data, delta_at, max(1, round(delta * factor)))
+    path.write_bytes(bytes(data))
+    return path
+
+
+def header_seconds(path: Path) -> float:
+    """The length an MP4's movie header (``mvhd``) states, as a player shows it."""
+    import av
+
+    with av.open(str(path)) as container:
+        return (container.duration or 0) / av.time_base
+
+
 def make_image(path: Path, size: str = "320x256") -> Path:
     ffmpeg("-f", "lavfi", "-i", f"testsrc=size={size}:rate=1", "-frames:v", "1", str(path))
+    return path
+
+
+def make_huge_png(path: Path, width: int, height: int) -> Path:
+    """A black greyscale PNG of ``width`` x ``height`` that takes a few hundred KB on disk (rows
+    of zeros compress a thousandfold): a decompression bomb, made without ever holding its
+    pixels (they are streamed through zlib a hundred rows at a time)."""
+    packer = zlib.compressobj(9)
+    rows = bytes(width + 1) * 100  # each row: filter type 0, then one grey byte per pixel
+    parts = [packer.compress(rows) for _ in range(height // 100)]
+    parts += [packer.compress(bytes(width + 1) * (height % 100)), packer.flush()]
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grey, no interlace
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", b"".join(parts))
+        + _png_chunk(b"IEND", b"")
+    )
+    return path
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def make_jpeg_claiming(path: Path, width: int, height: int) -> Path:
+    """A 64x48 JPEG whose frame header (SOF0) says ``width`` x ``height``: a few KB that ask a
+    decoder for a canvas of that size."""
+    from PIL import Image
+
+    Image.new("RGB", (64, 48), "grey").save(path, quality=90)
+    data = bytearray(path.read_bytes())
+    at = 2
+    while data[at + 1] != 0xC0:  # walk the segments (marker, length, body) to the frame header
+        at += 2 + struct.unpack_from(">H", data, at + 2)[0]
+    struct.pack_into(">HH", data, at + 5, height, width)  # after marker, length and precision
+    path.write_bytes(bytes(data))
     return path
 
 

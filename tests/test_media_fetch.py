@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import platform
 import socket
 import subprocess
 import threading
@@ -15,15 +16,25 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import httpx
 import imageio_ffmpeg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reelsmith.errors import ApiError, Code
 from reelsmith.media import netguard
 from reelsmith.media.fetch import FetchedInput, Kind, fetch_input
-from reelsmith.media.netguard import BlockedAddress, check_ip, guarded_client
+from reelsmith.media.netguard import (
+    BlockedAddress,
+    check_host,
+    check_ip,
+    guarded_client,
+    host_address,
+    reached_addresses,
+)
 from reelsmith.settings import Settings
 from reelsmith.storage.local import LocalStorage
 from reelsmith.storage.signing import UrlSigner
@@ -136,6 +147,8 @@ def _make_handler(server: _TestServer) -> type[BaseHTTPRequestHandler]:
                 self._redirect(f"http://127.0.0.2:{server.other_port}/files/image.png")
             elif path == "/to-file":
                 self._redirect("file:///etc/passwd")
+            elif path.startswith("/to-location/"):
+                self._redirect(unquote(path.removeprefix("/to-location/")))
             elif path == "/hang":
                 time.sleep(4)
             elif path == "/dribble":
@@ -250,6 +263,29 @@ def _leftovers(settings: Settings) -> list[Path]:
         "::ffff:10.0.0.1",
         "64:ff9b::7f00:1",
         "2002:7f00:1::1",
+        # every range of the IANA special-purpose registries that is not globally reachable
+        "192.0.0.192",  # Oracle Cloud's metadata service, in 192.0.0.0/24 (Python's is_global misses it)
+        "192.0.0.9",
+        "192.0.0.170",
+        "192.88.99.1",
+        "198.18.0.1",
+        "198.51.100.7",
+        "203.0.113.7",
+        "172.31.255.255",
+        "168.63.129.16",
+        "::127.0.0.1",  # IPv4-compatible
+        "::ffff:0:7f00:1",  # IPv4-translated (SIIT): outside 2000::/3
+        "64:ff9b:1::1",
+        "100::1",
+        "2001:1::1",
+        "2001:2::1",
+        "2001:10::1",
+        "2001:0:808:808::80ff:fffe",  # Teredo, client 127.0.0.1
+        "2001:0:a00:1::f7f7:f7f7",  # Teredo, server 10.0.0.1
+        "2002:a9fe:a9fe::",  # 6to4 of 169.254.169.254
+        "3fff::1",
+        "5f00::1",
+        "4000::1",
     ],
 )
 def test_check_ip_blocks_private_and_local(address: str) -> None:
@@ -257,9 +293,234 @@ def test_check_ip_blocks_private_and_local(address: str) -> None:
         check_ip(ipaddress.ip_address(address), [])
 
 
-@pytest.mark.parametrize("address", ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "64:ff9b::808:808"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "8.8.8.8",
+        "1.1.1.1",
+        "192.0.1.1",
+        "2606:4700:4700::1111",
+        "64:ff9b::808:808",
+        "::ffff:8.8.8.8",
+        "2002:808:808::1",  # 6to4 of a public address
+        "2001:0:808:808::f7f7:f7f7",  # Teredo with a public server and client
+    ],
+)
 def test_check_ip_passes_public(address: str) -> None:
     check_ip(ipaddress.ip_address(address), [])
+
+
+@pytest.mark.parametrize(
+    ("address", "reached", "rule"),
+    [
+        ("192.0.0.192", "192.0.0.192", "IETF protocol assignments (192.0.0.0/24)"),
+        ("169.254.169.254", "169.254.169.254", "link local (cloud metadata) (169.254.0.0/16)"),
+        ("255.255.255.255", "255.255.255.255", "limited broadcast (255.255.255.255/32)"),
+        ("::ffff:7f00:1", "127.0.0.1", "loopback (127.0.0.0/8)"),
+        ("64:ff9b::a00:1", "10.0.0.1", "private use (10.0.0.0/8)"),
+        ("2002:6440:1::", "100.64.0.1", "shared address space (carrier-grade NAT) (100.64.0.0/10)"),
+        ("2001:0:808:808::3fff:fffe", "192.0.0.1", "IETF protocol assignments (192.0.0.0/24)"),
+        ("fe80::1", "fe80::1", "link local (fe80::/10)"),
+        ("fec0::1", "fec0::1", "site local (fec0::/10)"),
+        ("4000::1", "4000::1", "reserved, outside global unicast (2000::/3)"),
+    ],
+)
+def test_refusals_name_the_address_reached_and_the_rule(address: str, reached: str, rule: str) -> None:
+    with pytest.raises(BlockedAddress) as caught:
+        check_ip(ipaddress.ip_address(address), [])
+    assert caught.value.reached == ipaddress.ip_address(reached)
+    assert caught.value.rule == rule
+    assert str(caught.value).startswith(f"{ipaddress.ip_address(address)} is a private or local address: ")
+
+
+@pytest.mark.parametrize(
+    ("address", "reached"),
+    [
+        ("8.8.8.8", ["8.8.8.8"]),
+        ("::1", ["::1"]),
+        ("::", ["::"]),
+        ("::ffff:127.0.0.1", ["127.0.0.1"]),
+        ("::127.0.0.1", ["127.0.0.1"]),
+        ("64:ff9b::7f00:1", ["127.0.0.1"]),
+        ("2002:7f00:1::", ["2002:7f00:1::", "127.0.0.1"]),
+        # Teredo: server in bits 32-63, client in the last 32 bits inverted
+        (
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            ["2001:0:4136:e378:8000:63bf:3fff:fdd2", "65.54.227.120", "192.0.2.45"],
+        ),
+        ("2606:4700::1", ["2606:4700::1"]),
+    ],
+)
+def test_reached_addresses(address: str, reached: list[str]) -> None:
+    assert reached_addresses(ipaddress.ip_address(address)) == tuple(ipaddress.ip_address(a) for a in reached)
+
+
+def test_allowed_networks_apply_to_the_address_reached() -> None:
+    loopback = [ipaddress.ip_network("127.0.0.0/8")]
+    for address in ("::ffff:7f00:1", "64:ff9b::7f00:1", "::127.0.0.1", "2002:7f00:1::"):
+        check_ip(ipaddress.ip_address(address), loopback)
+    # Teredo reaches two addresses: allowing one of them is not enough.
+    with pytest.raises(BlockedAddress):
+        check_ip(ipaddress.ip_address("2001:0:a00:1::80ff:fffe"), loopback)
+    check_ip(ipaddress.ip_address("2001:0:a00:1::80ff:fffe"), [*loopback, ipaddress.ip_network("10.0.0.0/8")])
+
+
+# --- host_address: every notation the resolver reads as an address ------------------
+
+# (URL host, the address it stands for): every form an attacker may write for a local address.
+HOST_FORMS = [
+    ("127.0.0.1", "127.0.0.1"),
+    ("2130706433", "127.0.0.1"),  # decimal
+    ("0x7f000001", "127.0.0.1"),  # hex
+    ("0X7F000001", "127.0.0.1"),
+    ("017700000001", "127.0.0.1"),  # octal
+    ("0177.0.0.1", "127.0.0.1"),
+    ("0177.1", "127.0.0.1"),
+    ("127.1", "127.0.0.1"),  # short: the last part fills the bytes left
+    ("127.0.1", "127.0.0.1"),
+    ("10.1", "10.0.0.1"),
+    ("192.168.257", "192.168.1.1"),
+    ("0x7f.1", "127.0.0.1"),  # mixed
+    ("0x7f.0.0.0x1", "127.0.0.1"),
+    ("127.0x1", "127.0.0.1"),
+    ("0", "0.0.0.0"),
+    ("0x0", "0.0.0.0"),
+    ("00000000000000000177.1", "127.0.0.1"),
+    ("0xa9fea9fe", "169.254.169.254"),
+    ("3221225664", "192.0.0.192"),
+    ("127.0.0.1.", "127.0.0.1"),  # trailing dot
+    ("127.1.", "127.0.0.1"),
+    ("0x7f000001.", "127.0.0.1"),
+    ("localhost", "127.0.0.1"),
+    ("LOCALHOST", "127.0.0.1"),
+    ("localhost.", "127.0.0.1"),
+    ("hooks.localhost", "127.0.0.1"),
+    ("a.b.localhost.", "127.0.0.1"),
+    ("[::1]", "::1"),
+    ("::1", "::1"),
+    ("[::]", "::"),
+    ("[0:0:0:0:0:0:0:1]", "::1"),
+    ("[::ffff:7f00:1]", "::ffff:127.0.0.1"),  # IPv4-mapped
+    ("[::ffff:127.0.0.1]", "::ffff:127.0.0.1"),
+    ("[0:0:0:0:0:ffff:7f00:1]", "::ffff:127.0.0.1"),
+    ("[::127.0.0.1]", "::7f00:1"),  # IPv4-compatible
+    ("[64:ff9b::7f00:1]", "64:ff9b::7f00:1"),  # NAT64
+    ("[64:ff9b::127.0.0.1]", "64:ff9b::7f00:1"),
+    ("[2002:7f00:1::]", "2002:7f00:1::"),  # 6to4
+    ("[2001:0:808:808::80ff:fffe]", "2001:0:808:808::80ff:fffe"),  # Teredo
+    ("[fe80::1%25eth0]", "fe80::1"),  # a zone, as a URL writes it
+    ("fe80::1%eth0", "fe80::1"),
+]
+
+
+@pytest.mark.parametrize(("host", "address"), HOST_FORMS)
+def test_host_address_reads_every_notation(host: str, address: str) -> None:
+    assert host_address(host) == ipaddress.ip_address(address)
+
+
+@pytest.mark.parametrize(("host", "address"), HOST_FORMS)
+def test_check_host_refuses_every_notation_of_a_local_address(host: str, address: str) -> None:
+    with pytest.raises(BlockedAddress) as caught:
+        check_host(host, [])
+    assert caught.value.ip == ipaddress.ip_address(address)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "example.com",
+        "localhost.example.com",
+        "mylocalhost",
+        "1.2.3.4.5",  # five parts: a name
+        "256.1",  # a leading part over 255
+        "1.16777216",  # the last part too large for the bytes left
+        "4294967296",
+        "08.1",  # 8 is not an octal digit
+        "0x",
+        "0x.1",
+        "127.0.0.1x",
+        "1..1",
+        ".1",
+        "",
+        "[::1",
+        "[1:2:3:4:5:6:7:8:9]",
+    ],
+)
+def test_host_address_leaves_names_to_the_resolver(host: str) -> None:
+    assert host_address(host) is None
+
+
+def _numeric(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """What getaddrinfo makes of ``host`` as a number (AI_NUMERICHOST: no DNS), or None."""
+    try:
+        infos = socket.getaddrinfo(host, 80, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    except (socket.gaierror, UnicodeError, ValueError):
+        return None
+    return ipaddress.ip_address(str(infos[0][4][0]).split("%", 1)[0])
+
+
+glibc_only = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the notations are glibc's")
+
+
+@st.composite
+def _ipv4_notations(draw: st.DrawFn) -> tuple[int, str]:
+    """An IPv4 address and one of the ways inet_aton reads it (1-4 parts, each in any base)."""
+    number = draw(st.integers(0, 2**32 - 1))
+    count = draw(st.integers(1, 4))
+    octets = number.to_bytes(4, "big")
+    values = [*octets[: count - 1], int.from_bytes(octets[count - 1 :], "big")]
+    parts = []
+    for value in values:
+        base = draw(st.sampled_from(["dec", "oct", "hex", "HEX"]))
+        zeros = "0" * draw(st.integers(0, 3))
+        if base == "dec":
+            parts.append(str(value))
+        elif base == "oct":
+            parts.append("0" + zeros + format(value, "o"))
+        else:
+            prefix = draw(st.sampled_from(["0x", "0X"]))
+            digits = format(value, "x" if base == "hex" else "X")
+            parts.append(prefix + zeros + digits)
+    return number, ".".join(parts)
+
+
+@glibc_only
+@settings(max_examples=400, deadline=None)
+@given(_ipv4_notations())
+def test_host_address_agrees_with_the_resolver_on_ipv4_notations(case: tuple[int, str]) -> None:
+    number, host = case
+    assert host_address(host) == ipaddress.IPv4Address(number) == _numeric(host)
+    assert host_address(host + ".") == ipaddress.IPv4Address(number)
+
+
+@glibc_only
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="0123456789abcdefxX.", max_size=24))
+def test_host_address_agrees_with_the_resolver_on_any_numeric_looking_host(host: str) -> None:
+    """Whatever getaddrinfo reads as an address, host_address reads as the same one, and the
+    other way round (a trailing dot aside: it is read as the number, see host_address)."""
+    if host.endswith("."):
+        host = host.rstrip(".")
+    assert host_address(host) == _numeric(host)
+
+
+@glibc_only
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**128 - 1), st.booleans())
+def test_host_address_agrees_with_the_resolver_on_ipv6(number: int, dotted: bool) -> None:
+    address = ipaddress.IPv6Address(number)
+    text = address.exploded
+    if dotted:  # the last 32 bits as a dotted quad, as ::ffff:127.0.0.1 is written
+        text = text.rsplit(":", 2)[0] + ":" + str(ipaddress.IPv4Address(number & 0xFFFFFFFF))
+    assert host_address(f"[{text}]") == address == _numeric(text)
+    assert host_address(address.compressed) == address
+
+
+@glibc_only
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789abcdef:.", min_size=1, max_size=24).filter(lambda text: ":" in text))
+def test_host_address_agrees_with_the_resolver_on_any_ipv6_looking_host(host: str) -> None:
+    assert host_address(host) == _numeric(host)
 
 
 def test_check_ip_allowed_networks() -> None:
@@ -400,7 +661,7 @@ def test_forged_storage_url_goes_through_the_guard(
     stored = storage.put_bytes(media["image.png"], "png")
     url = server.url(f"/files/{stored.key}?expires=99999999999999&signature=00")
     error = _refusal(url, _settings(tmp_path), storage, signer)
-    assert "private or local address (127.0.0.1)" in error.msg
+    assert "private or local address (127.0.0.1: loopback (127.0.0.0/8))" in error.msg
     assert server.hits == []
 
 
@@ -450,6 +711,23 @@ def test_url_rules(value: object, rule: str, tmp_path: Path, storage: LocalStora
         ("0x7f.1", "127.0.0.1"),
         ("[::ffff:127.0.0.1]", "::ffff:"),
         ("127.0.0.2", "127.0.0.2"),
+        # every other notation, each refused before any lookup or connection
+        ("127.1", "127.0.0.1: loopback (127.0.0.0/8)"),
+        ("0x7f000001", "127.0.0.1: loopback"),
+        ("017700000001", "127.0.0.1: loopback"),
+        ("0177.1", "127.0.0.1: loopback"),
+        ("127.0x1", "127.0.0.1: loopback"),
+        ("127.0.0.1.", "127.0.0.1: loopback"),
+        ("127.1.", "127.0.0.1: loopback"),
+        ("localhost.", "127.0.0.1: loopback"),
+        ("LOCALHOST", "127.0.0.1: loopback"),
+        ("media.localhost", "127.0.0.1: loopback"),
+        ("127。0。0。1", "127.0.0.1: loopback"),  # IDNA turns the ideographic full stop into a dot
+        ("[::ffff:7f00:1]", "which reaches 127.0.0.1: loopback"),
+        ("[64:ff9b::7f00:1]", "64:ff9b::7f00:1, which reaches 127.0.0.1: loopback"),
+        ("[2002:7f00:1::]", "2002:7f00:1::, which reaches 127.0.0.1: loopback"),
+        ("[2001:0:808:808::80ff:fffe]", "2001:0:808:808::80ff:fffe, which reaches 127.0.0.1: loopback"),
+        ("[::127.0.0.1]", "::7f00:1, which reaches 127.0.0.1: loopback"),
     ],
 )
 def test_local_addresses_are_refused_by_default(
@@ -472,7 +750,21 @@ def test_octal_address_is_refused(
     assert server.hits == []
 
 
-@pytest.mark.parametrize("host", ["10.0.0.1", "169.254.169.254", "[fd00:ec2::254]", "192.168.0.1"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "10.0.0.1",
+        "169.254.169.254",
+        "[fd00:ec2::254]",
+        "192.168.0.1",
+        "192.0.0.192",  # Oracle Cloud's metadata service
+        "10.1",
+        "0xa9fea9fe",
+        "[::ffff:169.254.169.254]",
+        "[2001:0:a00:1::f7f7:f7f7]",  # Teredo through a server at 10.0.0.1
+        "[fe80::1%25eth0]",
+    ],
+)
 def test_private_addresses_are_refused_before_connecting(
     host: str, tmp_path: Path, storage: LocalStorage, signer: UrlSigner
 ) -> None:
@@ -489,7 +781,7 @@ def test_allowing_a_network_does_not_allow_its_neighbours(
 ) -> None:
     settings = _settings(tmp_path, allow_networks=LOOPBACK_ONLY)
     error = _refusal(server.url("/to-other"), settings, storage, signer)
-    assert error.msg.startswith("image_url was redirected to a private or local address (127.0.0.2)")
+    assert error.msg.startswith("image_url was redirected to a private or local address (127.0.0.2: loopback")
     assert server.hits == ["/to-other"]
     assert other.hits == []
     assert _leftovers(settings) == []
@@ -502,6 +794,48 @@ def test_redirect_to_another_scheme_is_refused(
     assert error.msg == (
         "image_url was redirected to file:///etc/passwd; a redirect target must be an http or https URL"
     )
+
+
+@pytest.mark.parametrize(
+    ("location", "rule"),
+    [
+        ("data:text/plain,hello", "be an http or https URL"),
+        ("mailto:someone@example.com", "be an http or https URL"),
+        ("about:blank", "be an http or https URL"),
+        ("javascript:alert(1)", "be an http or https URL"),
+        ("urn:x:y", "be an http or https URL"),
+        ("tel:+15550100", "be an http or https URL"),
+        ("https:no-host", "name a host"),
+        ("//[::1", "be a valid URL"),
+        ("http://[::1/a.png", "be a valid URL"),
+    ],
+)
+def test_redirect_to_a_url_without_a_host_is_refused(
+    location: str, rule: str, server: _TestServer, tmp_path: Path, storage: LocalStorage, signer: UrlSigner
+) -> None:
+    """httpx raised InvalidURL on these (an HTTP 500), or called the answer invalid HTTP."""
+    settings = _settings(tmp_path, allow_networks=LOOPBACK_ONLY)
+    error = _refusal(server.url("/to-location/" + quote(location, safe="")), settings, storage, signer)
+    assert (error.code, error.msg) == (
+        Code.PARAMETER,
+        f"image_url was redirected to {location}; a redirect target must {rule}",
+    )
+    assert len(server.hits) == 1
+    assert _leftovers(settings) == []
+
+
+def test_guarded_client_hands_back_any_redirect_untouched(server: _TestServer, tmp_path: Path) -> None:
+    """What the webhook sender relies on: a redirect to a Location without a host is an
+    answer like any other (counted as a failed delivery), not an exception."""
+
+    async def get() -> httpx.Response:
+        async with guarded_client(_settings(tmp_path, allow_networks=LOOPBACK_ONLY)) as client:
+            return await client.get(server.url("/to-location/" + quote("mailto:someone@example.com", safe="")))
+
+    response = asyncio.run(get())
+    assert (response.status_code, response.is_redirect) == (302, True)
+    assert response.headers["location"] == "mailto:someone@example.com"
+    assert response.next_request is None
 
 
 def test_redirect_loop(server: _TestServer, tmp_path: Path, storage: LocalStorage, signer: UrlSigner) -> None:

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from reelsmith.errors import ApiError, Code
+from reelsmith.media.picture_header import PictureHeader, read_picture_header
 from reelsmith.media.probe import MediaInfo, ProbeError, check_image, check_video, ffmpeg_exe, probe
+from tests.media import (
+    header_seconds,
+    make_huge_png,
+    make_jpeg_claiming,
+    make_video,
+    with_lying_header,
+    with_scaled_audio_timing,
+)
 
 X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
 
@@ -106,7 +118,7 @@ def test_check_video_too_long(files: dict[str, Path]) -> None:
 
 
 def test_check_video_message_for_a_long_video(files: dict[str, Path]) -> None:
-    long_one = dataclasses.replace(probe(files["talking"]), duration=75.0)
+    long_one = dataclasses.replace(probe(files["talking"]), duration=75.0, header_duration=75.0)
     error = _refusal(long_one, max_seconds=60)
     assert error.msg == "video_url is 75.0 s long; the limit is 60 s"
 
@@ -164,3 +176,174 @@ def test_check_image_refusals(name: str, message: str, files: dict[str, Path]) -
     with pytest.raises(ApiError) as caught:
         check_image(files[name], field="image_url")
     assert (caught.value.code, caught.value.msg) == (Code.PARAMETER, message)
+
+
+# --- lengths come from the streams, not the header (issue 17) ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def lying(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """6 s of picture and sound, with headers that say otherwise (and one whose audio timing
+    table understates its sound)."""
+    folder = tmp_path_factory.mktemp("lying")
+    honest = make_video(folder / "honest.mp4", 6)
+
+    def variant(name: str) -> Path:
+        return Path(shutil.copy(honest, folder / name))
+
+    # A 64-bit (version 1) mdhd: ffmpeg writes one when the duration overflows 32 bits.
+    wide = _ffmpeg(folder / "wide.mp4", *_testsrc("64x48", 10, 6), *X264, "-video_track_timescale", "1000000000")
+    return {
+        "honest": honest,
+        "says3": with_lying_header(variant("says3.mp4"), 3),
+        "says60": with_lying_header(variant("says60.mp4"), 60),
+        "wide_says2": with_lying_header(wide, 2.5),
+        "half_timed_audio": with_scaled_audio_timing(variant("half_timed_audio.mp4"), 0.5),
+    }
+
+
+@pytest.mark.parametrize(("name", "header"), [("says3", 3.0), ("wide_says2", 2.5)])
+def test_probe_measures_the_streams_whatever_the_header_says(lying: dict[str, Path], name: str, header: float) -> None:
+    assert header_seconds(lying[name]) == pytest.approx(header)  # the header does lie
+    info = probe(lying[name])
+    assert info.duration == pytest.approx(6.0, abs=0.01)
+    assert info.video_seconds == pytest.approx(6.0, abs=0.01)
+    assert info.frame_count == 60
+    assert info.header_duration == pytest.approx(header)
+    assert info.fps == pytest.approx(10.0)
+
+
+def test_probe_measures_each_stream(lying: dict[str, Path]) -> None:
+    info = probe(lying["says3"])
+    assert info.audio_seconds == pytest.approx(6.0, abs=0.01)
+    # 94 AAC packets of 1024 samples at 16 kHz, the last one padded; the encoder's priming
+    # packet is discarded by the demuxer and not counted.
+    assert info.audio_held_seconds == pytest.approx(6.0, abs=0.05)
+    assert dataclasses.replace(info, header_duration=6.0) == probe(lying["honest"])
+
+
+def test_a_header_that_understates_the_length_is_refused_by_the_real_length(lying: dict[str, Path]) -> None:
+    error = _refusal(lying["says3"], max_seconds=5)
+    assert (error.code, error.msg) == (
+        Code.TOO_LONG,
+        "video_url is 6.0 s long (its header says 3.0 s); the limit is 5 s",
+    )
+    # One that overstates it is charged for what it holds too (FFmpeg already caps a track's
+    # stated length at its timing table's).
+    assert probe(lying["says60"]).duration == pytest.approx(6.0, abs=0.01)
+    assert check_video(lying["says60"], field="video_url", max_seconds=10, max_fps=None, require_audio=True)
+
+
+def test_audio_whose_timing_hides_what_it_holds_is_refused(lying: dict[str, Path]) -> None:
+    error = _refusal(lying["half_timed_audio"])
+    assert error.code == Code.PARAMETER
+    assert error.msg.startswith("video_url's header times its audio at 3.0 s, but the audio holds 6.0 s of sound")
+    assert "the header disagrees with the streams" in error.msg
+
+
+def test_a_length_that_cannot_be_measured_is_refused(files: dict[str, Path]) -> None:
+    unmeasured = dataclasses.replace(probe(files["talking"]), duration=0.0, header_duration=40.0)
+    error = _refusal(unmeasured)
+    assert error.code == Code.PARAMETER
+    assert error.msg == (
+        "video_url has no timed video or audio packets, so its length cannot be measured "
+        "(its header's 40.0 s is not trusted)"
+    )
+
+
+# --- pictures refused by their header's size, before decoding (issue 17) ---------------------
+
+# Runs one check in a fresh interpreter and prints how much its peak memory grew (KB) and the
+# answer: decoders allocate outside Python's allocator, where tracemalloc does not look. The
+# peak is the kernel's VmHWM, which starts afresh with the interpreter (getrusage's ru_maxrss
+# would carry the forking test process's own peak over).
+_MEASURE = """
+import json, re, sys
+from pathlib import Path
+from reelsmith.errors import ApiError
+from reelsmith.media.picture import check_picture
+from reelsmith.media.probe import check_image
+
+def peak_kb():
+    return int(re.search(r"VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1))
+
+check, path, options = sys.argv[1], Path(sys.argv[2]), json.loads(sys.argv[3])
+before = peak_kb()
+try:
+    if check == "check_image":
+        check_image(path, field="image_url", **options)
+    else:
+        check_picture(path, "image_url")
+    said = "accepted"
+except ApiError as exc:
+    said = f"{int(exc.code)} {exc.msg}"
+print(peak_kb() - before)
+print(said)
+"""
+
+
+@pytest.fixture(scope="module")
+def bombs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("bombs")
+    return {
+        "png_8192": make_huge_png(folder / "8192.png", 8192, 8192),
+        "png_10000": make_huge_png(folder / "10000.png", 10000, 10000),
+        "png_20000": make_huge_png(folder / "20000.png", 20000, 20000),
+        "jpeg_10000": make_jpeg_claiming(folder / "10000.jpg", 10000, 10000),
+    }
+
+
+@pytest.mark.parametrize(
+    ("check", "name", "options", "message"),
+    [
+        (
+            "check_image",
+            "png_10000",
+            {},
+            "image_url is 10000x10000 px; images must be 16 to 8192 px on each side",
+        ),
+        (
+            "check_image",
+            "jpeg_10000",
+            {},
+            "image_url is 10000x10000 px; images must be 16 to 8192 px on each side",
+        ),
+        # Image to Video's 40 MP rule, given to the check that decodes (issue 17: 8192x8192 was
+        # decoded, +200 MB, before the rule refused it).
+        ("check_image", "png_8192", {"max_pixels": 40_000_000}, "image_url is 8192x8192 px; at most 40 MP"),
+        (
+            "check_picture",
+            "png_20000",
+            {},
+            "image_url is 20000x20000 px; at most 8192 px a side and 40 MP",
+        ),
+    ],
+)
+def test_a_picture_too_large_is_refused_by_its_header_without_decoding(
+    bombs: dict[str, Path], check: str, name: str, options: dict[str, int], message: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, check, str(bombs[name]), json.dumps(options)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    grown_kb, said = done.stdout.strip().splitlines()
+    assert said == f"1003 {message}"
+    assert int(grown_kb) < 20_000, f"the check took {int(grown_kb) // 1024} MB more memory"
+
+
+def test_picture_headers_are_read_as_decoders_read_them(files: dict[str, Path], tmp_path: Path) -> None:
+    from PIL import Image
+
+    progressive = tmp_path / "progressive.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turned: the stored size is what the header says
+    Image.new("RGB", (300, 200), "grey").save(progressive, progressive=True, exif=exif)
+    assert read_picture_header(files["png"]) == PictureHeader("png", 64, 48)
+    assert read_picture_header(files["jpg"]) == PictureHeader("jpeg", 64, 48)
+    assert read_picture_header(progressive) == PictureHeader("jpeg", 300, 200)
+    for other in (files["talking"], files["text"], tmp_path / "missing.png"):
+        assert read_picture_header(other) is None
+    assert check_image(files["png"], field="image_url", max_pixels=64 * 48) == (64, 48)

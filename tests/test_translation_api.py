@@ -14,6 +14,7 @@ from reelsmith.media.sound import read_audio
 from reelsmith.pipelines.video_translation.speakers import voice_features
 from reelsmith.runtime import Runtime
 from tests.conftest import Team, assert_refused, make_settings, run_pending, with_fields
+from tests.media import header_seconds, make_video, with_lying_header
 
 CREATE = "/api/open/v3/content/video/createbytranslate"
 INFO = "/api/open/v3/content/video/infobymodelid"
@@ -197,6 +198,67 @@ def test_video_over_the_size_limit_is_1207(tmp_path: Path, media_url: str) -> No
         body = {"url": f"{media_url}/clip12.mp4", "language": "es"}
         answer = client.post(CREATE, json=body, headers={"x-api-key": creds.api_key}).json()
     assert answer["code"] == 1207 and "url is larger than" in answer["msg"], answer
+
+
+@pytest.fixture(scope="module")
+def lying_clips(media_dir: Path) -> dict[str, str]:
+    """6 s of picture and sound whose MP4 headers (mvhd, tkhd, mdhd) say 3 s and 2 s, served
+    beside the other media; with captions for the 2 s one that run past its stated end."""
+    for says in (3, 2):
+        with_lying_header(make_video(media_dir / f"says{says}s_holds6s.mp4", 6), says)
+        assert header_seconds(media_dir / f"says{says}s_holds6s.mp4") == pytest.approx(says)
+    (media_dir / "past_the_header.srt").write_text(
+        "1\n00:00:00,200 --> 00:00:01,500\nHello there.\n\n"
+        "2\n00:00:02,300 --> 00:00:04,800\nSee you soon, my good friends.\n"
+    )
+    return {"says3": "says3s_holds6s.mp4", "says2": "says2s_holds6s.mp4", "captions": "past_the_header.srt"}
+
+
+def test_a_header_that_understates_the_length_does_not_slip_under_the_limit(
+    tmp_path: Path, media_url: str, lying_clips: dict[str, str]
+) -> None:
+    # Issue 17: a header saying 40 s on 80 s of sound passed the 60 s limit. Scaled down: a
+    # header saying 3 s on 6 s, against a 5 s limit.
+    runtime = Runtime(make_settings(tmp_path / "data", translation_max_seconds=5))
+    with TestClient(create_app(runtime)) as client:
+        _, creds = runtime.accounts.create(plan="pro", credits=100)
+        team = Team(client, creds.client_id, creds.api_key, 0, "")
+        body = {"url": f"{media_url}/{lying_clips['says3']}", "language": "es"}
+        assert_refused(runtime, team, CREATE, body, 1204, "url is 6.0 s long (its header says 3.0 s); the limit is 5 s")
+    runtime.db.dispose()
+
+
+def test_a_lying_header_is_charged_for_what_the_file_holds(
+    pro: Team, media_url: str, lying_clips: dict[str, str]
+) -> None:
+    answer = pro.post(CREATE, {"url": f"{media_url}/{lying_clips['says3']}", "language": "es"})
+    assert answer["code"] == 1000, answer
+    assert answer["data"]["video_lock_duration"] == pytest.approx(6, abs=0.05)
+    assert answer["data"]["deduction_lock_duration"] == 10
+    assert pro.get(QUOTA)["data"]["credit"] == 1000 - 10
+
+
+def test_a_lying_header_neither_fails_the_task_nor_shortens_it(
+    runtime: Runtime, pro: Team, media_url: str, lying_clips: dict[str, str], tmp_path: Path
+) -> None:
+    # Issue 17: with a header saying 4 s on 80 s the task failed in _voice_track (a line placed
+    # past the stated end, closer to it than its speech is long). Here the second caption line
+    # starts 0.3 s after the header's 2 s.
+    body = {
+        "url": f"{media_url}/{lying_clips['says2']}",
+        "language": "es",
+        "source_language": "en",
+        "caption_url": f"{media_url}/{lying_clips['captions']}",
+    }
+    task_id = pro.post(CREATE, body)["data"]["_id"]
+    assert run_pending(runtime) == 1
+    done = pro.get(INFO, video_model_id=task_id)["data"]
+    assert done["video_status"] == 3, done.get("error_reason")
+    assert done["video_lock_duration"] == pytest.approx(6, abs=0.05)
+    assert done["deduction_lock_duration"] == 10
+    output = pro.download(done["video"], tmp_path / "video.mp4")
+    assert probe(output).duration == pytest.approx(6, abs=0.1)
+    assert header_seconds(output) == pytest.approx(6, abs=0.1)  # what we deliver says the truth
 
 
 def test_voice_list_paging_rules(pro: Team) -> None:

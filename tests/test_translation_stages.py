@@ -38,10 +38,11 @@ from reelsmith.pipelines.video_translation.captions import (
     write_burn_in,
     write_srt,
 )
-from reelsmith.pipelines.video_translation.mixing import DUCK_DB, RAMP_SECONDS, ducking_gain, mix, with_holds
+from reelsmith.pipelines.video_translation.mixing import DUCK_DB, MIX_RATE, RAMP_SECONDS, ducking_gain, mix, with_holds
+from reelsmith.pipelines.video_translation.pipeline import _voice_track
 from reelsmith.pipelines.video_translation.speakers import speaker_labels
 from reelsmith.pipelines.video_translation.studio_voice import StudioVoice, restore_tokens
-from reelsmith.pipelines.video_translation.timing import GAP_SECONDS, MAX_STRETCH, Timeline, fit_lines
+from reelsmith.pipelines.video_translation.timing import GAP_SECONDS, MAX_STRETCH, Placement, Timeline, fit_lines
 from reelsmith.pipelines.video_translation.transcripts import shared_transcript, transcript_key
 from tests.speech import espeak
 
@@ -423,6 +424,16 @@ def test_with_holds_keeps_channels() -> None:
     held = with_holds(stereo, Timeline(((1.0, 1.0),)), rate=RATE)
     assert held.shape == (3 * RATE, 2)
     assert not held[RATE : 2 * RATE].any() and held[2 * RATE :].all()
+
+
+def test_a_line_that_starts_at_or_past_the_end_is_cut_not_a_crash(tmp_path: Path) -> None:
+    # A caption_url line after the video's last frame (or, before issue 17, after a lying
+    # header's end) used to fail the task: operands could not be broadcast.
+    clips = [np.full(int(1.5 * MIX_RATE), 0.1, dtype=np.float32)] * 3
+    placements = [Placement(start, 1.5, 1.5, 1.0, 0.0, 0.0) for start in (1.0, 2.3, 5.0)]
+    track = _voice_track(clips, placements, Timeline(), 2.0, tmp_path)
+    assert track.shape == (2 * MIX_RATE,)
+    assert not track[: MIX_RATE - 1].any() and track[MIX_RATE:].all()  # the first line, cut at the end
 
 
 def _tone(seconds: float, hz: float, level: float, rate: int = RATE) -> np.ndarray:

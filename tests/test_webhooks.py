@@ -27,6 +27,7 @@ from tests.processes import ROOT, free_port, reelsmith
 from tests.receiver import Receiver, receiver_decrypt
 
 CREATE = "/api/open/v4/image2Video/createBySourcePrompt"
+UPLOAD = "/api/reelsmith/v1/upload"
 
 
 @pytest.fixture
@@ -235,6 +236,160 @@ def test_private_receivers_are_refused_unless_allowed(
     assert delivery.state == "dead" and delivery.attempts == 1
     assert "127.0.0.2 is a private or local address" in (delivery.last_error or "")
     assert receiver.received == []
+
+
+# Every way to write a private or local receiver that the resolver (or a DNS server, for the
+# trailing-dot and .localhost names) would take to this machine or its network.
+PRIVATE_WEBHOOK_FORMS = [
+    "http://127.0.0.1/hook",
+    "http://127.1/hook",  # short forms: the last part fills the bytes left
+    "http://127.0.1/hook",
+    "http://10.1/hook",
+    "http://192.168.257/hook",
+    "http://2130706433/hook",  # decimal
+    "http://0x7f000001/hook",  # hex
+    "http://0X7F.1/hook",  # mixed
+    "http://0xa.1/hook",
+    "http://127.0x1/hook",
+    "http://017700000001/hook",  # octal
+    "http://0177.1/hook",
+    "http://0/hook",
+    "http://127.0.0.1./hook",  # trailing dot
+    "http://127.1./hook",
+    "http://localhost/hook",
+    "http://localhost./hook",
+    "http://LOCALHOST./hook",
+    "http://hooks.localhost/hook",
+    "http://127\u30020\u30020\u30021/hook",  # ideographic full stops, dots once IDNA-encoded
+    "http://192.0.0.192/hook",  # Oracle Cloud's metadata service (192.0.0.0/24)
+    "http://169.254.169.254/hook",
+    "http://0xa9fea9fe/hook",
+    "http://100.64.0.1/hook",
+    "https://127.1:8443/hook",
+    "http://[::1]/hook",
+    "http://[::]/hook",
+    "http://[::ffff:7f00:1]/hook",  # IPv4-mapped
+    "http://[::ffff:127.0.0.1]/hook",
+    "http://[::ffff:a9fe:a9fe]/hook",
+    "http://[::127.0.0.1]/hook",  # IPv4-compatible
+    "http://[64:ff9b::7f00:1]/hook",  # NAT64
+    "http://[2002:7f00:1::]/hook",  # 6to4
+    "http://[2001:0:808:808::80ff:fffe]/hook",  # Teredo, client 127.0.0.1
+    "http://[2001:0:a00:1::f7f7:f7f7]/hook",  # Teredo, server 10.0.0.1
+    "http://[fe80::1%25eth0]/hook",
+    "http://[fd00:ec2::254]/hook",
+]
+
+
+def test_every_notation_of_a_private_receiver_is_refused_at_creation(tmp_path: Path, media_dir: Path) -> None:
+    """No private network is allowed. Each form is refused (1003, naming the field and the rule)
+    before anything is charged, as each delivery would refuse it; before, short, hex, trailing-dot
+    and 192.0.0.0/24 forms were accepted, charged, and their webhooks died at delivery."""
+    runtime = Runtime(
+        make_settings(
+            tmp_path / "data", engine_plugins={"image2video": STILL_ENGINE.split("=", 1)[1]}, allow_networks=[]
+        )
+    )
+    with TestClient(create_app(runtime)) as client:
+        _, creds = runtime.accounts.create(plan="pro", credits=1000)
+        headers = {"x-api-key": creds.api_key}
+        # An upload is read from storage, not fetched, so the picture passes without any network.
+        png = (media_dir / "face.png").read_bytes()
+        image = client.post(UPLOAD, content=png, headers={**headers, "content-type": "image/png"}).json()["data"]["url"]
+        body = {"image_url": image, "prompt": "z", "resolution": "720p", "video_length": 5, "audio_type": 3}
+        answers = {
+            webhook: client.post(CREATE, json={**body, "webhookUrl": webhook}, headers=headers).json()
+            for webhook in PRIVATE_WEBHOOK_FORMS
+        }
+        accepted = {webhook: answer for webhook, answer in answers.items() if answer["code"] != 1003}
+        assert accepted == {}
+        for webhook, answer in answers.items():
+            assert answer["msg"].startswith("webhookurl points to a private or local address ("), (webhook, answer)
+            assert answer["msg"].endswith("; set REELSMITH_ALLOW_NETWORKS to allow it"), (webhook, answer)
+        assert "(192.0.0.192: IETF protocol assignments (192.0.0.0/24))" in answers["http://192.0.0.192/hook"]["msg"]
+        assert "(127.0.0.1: loopback (127.0.0.0/8))" in answers["http://localhost./hook"]["msg"]
+        assert "which reaches 127.0.0.1: loopback" in answers["http://[64:ff9b::7f00:1]/hook"]["msg"]
+        balance = client.get("/api/open/v3/faceswap/quota/info", headers=headers).json()["data"]["credit"]
+        assert balance == 1000
+        # The other products check their webhooks with the same guard.
+        swap = {"image": image, "video": image, "webhookUrl": "http://127.1/hook"}
+        refused = client.post("/api/open/v4/characterSwap/create", json=swap, headers=headers).json()
+        assert refused["code"] == 1003 and refused["msg"].startswith("webhookUrl points to a private or local")
+        translation = {"url": image, "language": "es", "webhookUrl": "http://0x7f000001/hook"}
+        refused = client.post("/api/open/v3/content/video/createbytranslate", json=translation, headers=headers).json()
+        assert refused["code"] == 1003 and refused["msg"].startswith("webhookUrl points to a private or local")
+    assert run_pending(runtime) == 0
+
+
+def test_every_notation_refused_at_creation_is_refused_at_delivery(tmp_path: Path) -> None:
+    """The sender's client (the one guard, at connection) refuses each form too, before any
+    lookup or connection, for the same address as creation: one verdict."""
+    settings = make_settings(tmp_path / "data", allow_networks=[], webhook_timeout_seconds=2)
+
+    async def attempt(url: str) -> str:
+        async with netguard.guarded_client(settings, timeout=settings.webhook_timeout_seconds) as client:
+            try:
+                await client.post(url, content=b"{}")
+            except Exception as exc:
+                blocked = netguard.blocked_cause(exc)
+                return str(blocked.ip) if blocked is not None else repr(exc)
+        return "delivered"
+
+    def at_creation(url: str) -> str:
+        try:
+            netguard.check_url_host(url, settings.allowed_networks)
+        except netguard.BlockedAddress as exc:
+            return str(exc.ip)
+        return "accepted"
+
+    expected = {url: at_creation(url) for url in PRIVATE_WEBHOOK_FORMS}
+    assert "accepted" not in expected.values()
+    assert {url: asyncio.run(attempt(url)) for url in PRIVATE_WEBHOOK_FORMS} == expected
+
+
+def test_allowed_networks_open_every_notation_at_creation_and_delivery(
+    runtime: Runtime, pro: Team, media_url: str, receiver: Receiver
+) -> None:
+    """127.0.0.0/8 is allowed (the tests' settings): the short, hex and decimal forms of the
+    receiver's address are accepted at creation and delivered to, by the same verdict."""
+    port = receiver.server.server_address[1]  # type: ignore[union-attr]
+    forms = [f"http://127.1:{port}/hook", f"http://0x7f000001:{port}/hook", f"http://2130706433:{port}/hook"]
+    ids = [_create(pro, media_url, webhook) for webhook in forms]
+    run_pending(runtime)
+    _deliver(runtime)
+    assert len(receiver.accepted) == 3
+    assert [d.state for task_id in ids for d in _deliveries(runtime, task_id)] == ["delivered"] * 3
+
+
+def test_redirects_to_a_url_without_a_host_are_failed_attempts(tmp_path: Path, media_url: str) -> None:
+    """httpx raised InvalidURL on these Locations (outside the errors the sender expects); they
+    are redirects like any other: HTTP 302, retried, then dead."""
+    runtime = Runtime(
+        make_settings(
+            tmp_path / "data",
+            engine_plugins={"image2video": STILL_ENGINE.split("=", 1)[1]},
+            webhook_retry_base_seconds=0.05,
+            webhook_retry_max_seconds=0.1,
+            webhook_retry_window_hours=0.5 / 3600,  # half a second
+            webhook_poll_seconds=0.02,
+        )
+    )
+    locations = ["data:text/plain,hello", "mailto:someone@example.com", "about:blank", "javascript:alert(1)", "urn:x:y"]
+    receivers = [Receiver(redirect_to=location).start() for location in locations]
+    try:
+        with TestClient(create_app(runtime)):
+            _, creds = runtime.accounts.create(plan="pro", credits=1000)
+            ids = [_create_with_key(runtime, creds.api_key, media_url, receiver.url) for receiver in receivers]
+            run_pending(runtime)
+            _deliver(runtime)
+    finally:
+        for receiver in receivers:
+            receiver.stop()
+    for task_id, location, receiver in zip(ids, locations, receivers, strict=True):
+        [delivery] = _deliveries(runtime, task_id)
+        assert delivery.state == "dead" and delivery.attempts >= 1 and delivery.last_status == 302
+        assert {entry["error"] for entry in delivery.history} == {f"answered a redirect to {location!r}"}
+        assert len(receiver.received) == delivery.attempts and receiver.accepted == []
 
 
 def _create_with_key(runtime: Runtime, api_key: str, media_url: str, webhook: str) -> str:

@@ -219,8 +219,16 @@ async def _follow(
 
 
 def _redirect_target(current: str, location: str, field: str) -> str:
-    target = urljoin(current, location.strip())
-    problem = _url_problem(target)
+    """The URL ``location`` leads to from ``current``; 1003 naming ``field`` when it is not one to fetch.
+
+    Any ``Location`` a server sends ends here, never in an exception of its own: ``mailto:`` or
+    ``data:`` must be a refusal, not an HTTP 500.
+    """
+    try:
+        target = urljoin(current, location.strip())
+        problem = _url_problem(target)
+    except ValueError:  # urljoin refuses an unclosed IPv6 bracket ("//[::1")
+        target, problem = location.strip(), "be a valid URL"
     if problem is not None:
         shown = target if len(target) <= 200 else target[:200] + "..."
         raise parameter_error(f"{field} was redirected to {shown}; a redirect target must {problem}")
@@ -253,7 +261,7 @@ def _transport_error(exc: Exception, field: str, progress: _Progress) -> ApiErro
     if blocked is not None:
         verb = "was redirected to" if progress.redirected else "points to"
         return parameter_error(
-            f"{field} {verb} a private or local address ({blocked.ip}), which this server "
+            f"{field} {verb} a private or local address ({blocked.detail}), which this server "
             "does not fetch; set REELSMITH_ALLOW_NETWORKS to allow it"
         )
     if isinstance(exc, httpx.HTTPError):

@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from reelsmith.errors import ApiError, Code
+from reelsmith.media.picture_header import read_picture_header
 
 MIN_SIDE = 256
 MAX_SIDE = 8192
@@ -19,7 +20,13 @@ MAX_ASPECT = 3.0
 
 
 def check_picture(path: Path, field: str) -> tuple[int, int]:
-    """``(width, height)`` of a picture fit for Image to Video, else 1003 saying why."""
+    """``(width, height)`` of a picture fit for Image to Video, else 1003 saying why.
+
+    The size its header states is checked first, so an over-large picture is refused, with its
+    size in the message, before Pillow sees it (and decodes nothing)."""
+    header = read_picture_header(path)
+    if header is not None:
+        _check_size(header.width, header.height, field)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -17,6 +17,7 @@ import av
 import imageio_ffmpeg
 
 from reelsmith.errors import ApiError, Code, parameter_error
+from reelsmith.media.picture_header import read_picture_header
 
 # Video codecs an input may use: the ones our FFmpeg build decodes and that
 # phones, cameras and editors actually produce.
@@ -29,7 +30,14 @@ _KB = 1024
 _MB = 1024 * 1024
 # Containers often round the duration up by one audio frame; do not refuse for that.
 _DURATION_SLACK = 0.05
+# Audio packets may hold a little more than their timestamps cover (the last packet's padding,
+# an encoder's delay): up to this much plus _HELD_SHARE of the length is not a lie.
+_HELD_SLACK = 0.5
+_HELD_SHARE = 0.02
 _FPS_SLACK = 0.01
+
+# Audio decoders whose every packet holds the same number of samples (the last one padded).
+_FIXED_FRAME_CODECS = frozenset({"aac", "aac_fixed", "mp3", "mp3float", "mp2", "mp2float", "ac3", "ac3_fixed", "eac3"})
 
 _READ_ERRORS = (av.FFmpegError, OSError, ValueError, UnicodeDecodeError, IndexError, StopIteration)
 
@@ -40,7 +48,11 @@ class ProbeError(Exception):
 
 @dataclass(frozen=True)
 class MediaInfo:
-    """What an input holds; zeros and empty strings where a stream is missing."""
+    """What an input holds; zeros and empty strings where a stream is missing.
+
+    Lengths are measured on the streams' packets (see :func:`probe`), never read from the
+    container's header: ``duration`` is the span the video and audio streams cover together.
+    """
 
     duration: float
     width: int
@@ -54,6 +66,15 @@ class MediaInfo:
     # Width of a pixel over its height (old and broadcast formats store non-square pixels);
     # the picture is shown ``width * pixel_aspect`` wide.
     pixel_aspect: float = 1.0
+    # Each stream's own measured length (the video stream alone may be shorter than the file).
+    video_seconds: float = 0.0
+    audio_seconds: float = 0.0
+    # The sound the audio packets hold (packets x samples per packet) where the codec fixes the
+    # samples per packet (AAC, MP3, AC-3); 0 where it does not. Set against ``audio_seconds``,
+    # it shows timing tables that understate what the stream holds.
+    audio_held_seconds: float = 0.0
+    # What the container's header says; only for messages, never for limits or prices.
+    header_duration: float = 0.0
 
     @property
     def display_width(self) -> float:
@@ -67,7 +88,12 @@ def ffmpeg_exe() -> str:
 
 
 def probe(path: Path) -> MediaInfo:
-    """Read the duration, size, rate and streams of ``path``; :class:`ProbeError` if unreadable."""
+    """Read the duration, size, rate and streams of ``path``; :class:`ProbeError` if unreadable.
+
+    Lengths come from demuxing every packet of the first video and audio streams (no
+    decoding: about 30 ms for a minute of 720p), because a header's duration is whatever the
+    file's maker wrote and a hostile one writes 4 s on 80 s of sound.
+    """
     try:
         with av.open(str(path), metadata_errors="replace") as container:
             return _read_info(container)
@@ -75,49 +101,101 @@ def probe(path: Path) -> MediaInfo:
         raise ProbeError(f"{Path(path).name}: {exc}") from exc
 
 
+class _Extent:
+    """What one stream's packets cover, counted in its time base as they are demuxed."""
+
+    def __init__(self, time_base: Fraction = Fraction(0), frame_seconds: float = 0.0) -> None:
+        self.time_base = time_base
+        self.frame_seconds = frame_seconds
+        # A packet that states no duration (AVI, raw streams) lasts one frame.
+        self._step = int(frame_seconds / time_base) if time_base else 0
+        self._first: int | None = None
+        self._end: int | None = None
+        self.packets = 0
+
+    def add(self, packet: av.packet.Packet) -> None:
+        self.packets += 1
+        stamp = packet.pts if packet.pts is not None else packet.dts
+        if stamp is None:
+            return
+        end = stamp + (packet.duration or self._step)
+        # Not in order: with B-frames a later packet may be shown earlier.
+        self._first = stamp if self._first is None else min(self._first, stamp)
+        self._end = end if self._end is None else max(self._end, end)
+
+    def span(self) -> tuple[float, float] | None:
+        """(start, end) in seconds; None when no packet carried a timestamp."""
+        if self._first is None or self._end is None:
+            return None
+        return float(self._first * self.time_base), float(self._end * self.time_base)
+
+    def seconds(self) -> float:
+        span = self.span()
+        # Without timestamps the packets are all there is to go by: one frame each.
+        return span[1] - span[0] if span is not None else self.packets * self.frame_seconds
+
+
 def _read_info(container: av.container.InputContainer) -> MediaInfo:
     video = container.streams.video[0] if container.streams.video else None
     audio = container.streams.audio[0] if container.streams.audio else None
-    if video is None:
-        return MediaInfo(
-            duration=_duration(container, audio),
-            width=0,
-            height=0,
-            fps=0.0,
-            has_video=False,
-            has_audio=audio is not None,
-            video_codec="",
-            audio_codec=audio.codec_context.name if audio is not None else "",
-            frame_count=0,
-        )
-    rate = video.average_rate or video.guessed_rate
-    duration = _duration(container, video)
+    rate = (video.average_rate or video.guessed_rate) if video is not None else None
+    fps = float(rate) if rate else 0.0
+    # Samples per packet where the codec fixes them; 0 where it varies them (Opus, Vorbis).
+    fixed = audio is not None and audio.codec_context.name in _FIXED_FRAME_CODECS
+    frame_size = (audio.codec_context.frame_size or 0) if fixed else 0
+    sample_rate = (audio.codec_context.sample_rate or 0) if audio is not None else 0
+    pictures = _Extent(Fraction(video.time_base or 0), 1 / fps if fps else 0.0) if video is not None else _Extent()
+    sound = (
+        _Extent(Fraction(audio.time_base or 0), frame_size / sample_rate if sample_rate else 0.0)
+        if audio is not None
+        else _Extent()
+    )
+    pairs = ((video, pictures), (audio, sound))
+    _demux(container, {stream.index: extent for stream, extent in pairs if stream is not None})
     return MediaInfo(
-        duration=duration,
-        width=video.codec_context.width,
-        height=video.codec_context.height,
-        fps=float(rate) if rate else 0.0,
-        has_video=True,
-        has_audio=audio is not None,
-        video_codec=video.codec_context.name,
+        duration=_covered(pictures, sound),
+        width=video.codec_context.width if video is not None else 0,
+        height=video.codec_context.height if video is not None else 0,
+        fps=fps,
+        # A stream the header declares but that holds no packets is no stream.
+        has_video=pictures.packets > 0,
+        has_audio=sound.packets > 0,
+        video_codec=video.codec_context.name if video is not None else "",
         audio_codec=audio.codec_context.name if audio is not None else "",
-        frame_count=video.frames or _count_packets(container, video),
-        pixel_aspect=float(video.sample_aspect_ratio or 1) or 1.0,
+        frame_count=pictures.packets,
+        pixel_aspect=(float(video.sample_aspect_ratio or 1) or 1.0) if video is not None else 1.0,
+        video_seconds=pictures.seconds(),
+        audio_seconds=sound.seconds(),
+        audio_held_seconds=sound.packets * sound.frame_seconds if frame_size else 0.0,
+        header_duration=_header_duration(container, video or audio),
     )
 
 
-def _duration(container: av.container.InputContainer, stream: av.stream.Stream | None) -> float:
+def _demux(container: av.container.InputContainer, extents: dict[int, _Extent]) -> None:
+    if not extents:
+        return
+    streams = [stream for stream in container.streams if stream.index in extents]
+    # Demuxing reads the packets without decoding them: cheap, and what a decoder will be fed.
+    # Empty packets flush; discarded ones (an AAC encoder's priming) are never shown or heard.
+    for packet in container.demux(*streams):
+        if packet.size and not packet.is_discard:
+            extents[packet.stream_index].add(packet)
+
+
+def _covered(*extents: _Extent) -> float:
+    """The seconds the streams cover together, from the first one's start to the last one's end."""
+    spans = [span for extent in extents if (span := extent.span()) is not None]
+    if not spans:
+        return max(extent.seconds() for extent in extents)
+    return max(0.0, max(end for _, end in spans) - min(start for start, _ in spans))
+
+
+def _header_duration(container: av.container.InputContainer, stream: av.stream.Stream | None) -> float:
     if container.duration:
         return container.duration / av.time_base
     if stream is not None and stream.duration and stream.time_base:
         return float(stream.duration * Fraction(stream.time_base))
     return 0.0
-
-
-def _count_packets(container: av.container.InputContainer, stream: av.stream.Stream) -> int:
-    # Some containers (Matroska, WebM) do not store a frame count; demuxing
-    # without decoding is cheap enough to count.
-    return sum(1 for packet in container.demux(stream) if packet.size)
 
 
 def _decodable(codec: str) -> bool:
@@ -160,18 +238,41 @@ def check_video(
         info = _probe_video(Path(info_or_path), field, max_bytes)
     if not info.has_video:
         raise parameter_error(f"{field} could not be read as a video")
+    _check_length(info, field)
     if info.video_codec not in VIDEO_CODECS or not _decodable(info.video_codec):
         raise ApiError(
             Code.BAD_ENCODING,
             f"{field} is encoded as {info.video_codec}, which this server does not decode; use {_CODEC_NAMES}",
         )
     if max_seconds is not None and info.duration > max_seconds + _DURATION_SLACK:
-        raise ApiError(Code.TOO_LONG, f"{field} is {info.duration:.1f} s long; the limit is {max_seconds:g} s")
+        said = _header_says(info)
+        raise ApiError(Code.TOO_LONG, f"{field} is {info.duration:.1f} s long{said}; the limit is {max_seconds:g} s")
     if max_fps is not None and info.fps > max_fps + _FPS_SLACK:
         raise ApiError(Code.FPS_TOO_HIGH, f"{field} is {_num(info.fps)} fps; the limit is {max_fps:g} fps")
     if require_audio and not info.has_audio:
         raise ApiError(Code.NO_AUDIO, f"{field} has no audio track, and this task needs one")
     return info
+
+
+def _check_length(info: MediaInfo, field: str) -> None:
+    """Refuse what cannot be measured or whose timing hides what it holds (1003). A header that
+    merely disagrees with the streams is not refused: the streams' length is used instead."""
+    if info.duration <= 0:
+        claim = f" (its header's {info.header_duration:.1f} s is not trusted)" if info.header_duration > 0 else ""
+        raise parameter_error(f"{field} has no timed video or audio packets, so its length cannot be measured{claim}")
+    if info.audio_held_seconds > info.audio_seconds * (1 + _HELD_SHARE) + _HELD_SLACK:
+        raise parameter_error(
+            f"{field}'s header times its audio at {info.audio_seconds:.1f} s, but the audio holds "
+            f"{info.audio_held_seconds:.1f} s of sound: the header disagrees with the streams"
+        )
+
+
+def _header_says(info: MediaInfo) -> str:
+    """A note for a length refusal when the header claims less: the client may have read the
+    header and believe the file is within the limit."""
+    if not 0 < info.header_duration < info.duration - _DURATION_SLACK:
+        return ""
+    return f" (its header says {info.header_duration:.1f} s)"
 
 
 def _probe_video(path: Path, field: str, max_bytes: int | None) -> MediaInfo:
@@ -187,8 +288,13 @@ def _probe_video(path: Path, field: str, max_bytes: int | None) -> MediaInfo:
         raise parameter_error(f"{field} could not be read as a video") from exc
 
 
-def check_image(path: Path, *, field: str) -> tuple[int, int]:
-    """Decode a PNG or JPEG input and return ``(width, height)``; sides must be 16 to 8192 px."""
+def check_image(path: Path, *, field: str, max_pixels: int | None = None) -> tuple[int, int]:
+    """Decode a PNG or JPEG input and return ``(width, height)``; sides must be 16 to 8192 px,
+    and the picture at most ``max_pixels`` where given (the product's own rule). The size the
+    header states is checked before anything decodes: a small file can claim a huge canvas."""
+    header = read_picture_header(path)
+    if header is not None:
+        _check_sides(header.width, header.height, field, max_pixels)
     try:
         with av.open(str(path), metadata_errors="replace") as container:
             stream = container.streams.video[0]
@@ -196,20 +302,20 @@ def check_image(path: Path, *, field: str) -> tuple[int, int]:
                 raise parameter_error(f"{field} is animated; send a still PNG or JPEG")
             if stream.codec_context.name not in IMAGE_CODECS:
                 raise parameter_error(f"{field} is not a PNG or JPEG image")
-            # Check the header's size before decoding, so a tiny file that claims
-            # a gigantic canvas is refused without allocating it.
-            _check_sides(stream.codec_context.width, stream.codec_context.height, field)
+            _check_sides(stream.codec_context.width, stream.codec_context.height, field, max_pixels)
             frame = next(container.decode(stream))
     except _READ_ERRORS as exc:
         raise parameter_error(f"{field} could not be read as an image") from exc
-    _check_sides(frame.width, frame.height, field)
+    _check_sides(frame.width, frame.height, field, max_pixels)
     return frame.width, frame.height
 
 
-def _check_sides(width: int, height: int, field: str) -> None:
+def _check_sides(width: int, height: int, field: str, max_pixels: int | None = None) -> None:
     if not width or not height:
         return
     if min(width, height) < IMAGE_MIN_SIDE or max(width, height) > IMAGE_MAX_SIDE:
         raise parameter_error(
             f"{field} is {width}x{height} px; images must be {IMAGE_MIN_SIDE} to {IMAGE_MAX_SIDE} px on each side"
         )
+    if max_pixels is not None and width * height > max_pixels:
+        raise parameter_error(f"{field} is {width}x{height} px; at most {max_pixels / 1_000_000:g} MP")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reelsmith.errors import ApiError, Code
-from reelsmith.media.picture import check_picture
+from reelsmith.media.picture import MAX_PIXELS, check_picture
 from reelsmith.runtime import Runtime
 from reelsmith.services.accounts import Caller
 from reelsmith.services.inputs import InputBatch
@@ -100,10 +100,12 @@ async def create_image2video(
     webhook_url = checked_webhook(order.webhookurl, "webhookurl", runtime.settings.allowed_networks)
     batch_id = new_object_id() if batch else None
     async with InputBatch(runtime) as inputs:
-        picture = await inputs.image("image", order.image_url, "image_url")
+        # The pixel rule goes with the fetch: the picture is decoded there, and a bomb must be
+        # refused by its header before that.
+        picture = await inputs.image("image", order.image_url, "image_url", max_pixels=MAX_PIXELS)
         await asyncio.to_thread(check_picture, picture, "image_url")
         if order.last_image_url:
-            last = await inputs.image("last_image", order.last_image_url, "last_image_url")
+            last = await inputs.image("last_image", order.last_image_url, "last_image_url", max_pixels=MAX_PIXELS)
             await asyncio.to_thread(check_picture, last, "last_image_url")
         if order.audio_type == 2:
             await inputs.audio("audio", order.audio_url, "audio_url")

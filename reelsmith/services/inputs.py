@@ -63,10 +63,11 @@ class InputBatch:
         self._local[stored.key] = path
         return path
 
-    async def image(self, name: str, url: str, field: str) -> Path:
-        """A PNG or JPEG that decodes."""
+    async def image(self, name: str, url: str, field: str, *, max_pixels: int | None = None) -> Path:
+        """A PNG or JPEG that decodes, of at most ``max_pixels`` where the product limits them
+        (checked on the header, before decoding)."""
         path = await self._fetch(url, field, "image")
-        await asyncio.to_thread(check_image, path, field=field)
+        await asyncio.to_thread(check_image, path, field=field, max_pixels=max_pixels)
         return await self._keep(name, path)
 
     async def video(

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, select, update
 
 from reelsmith.dispatch.publisher import Publisher
 from reelsmith.errors import ApiError, Code
 from reelsmith.media.fetch import checked_url
-from reelsmith.media.netguard import BlockedAddress, IPNetwork, check_ip
+from reelsmith.media.netguard import BlockedAddress, IPNetwork, check_url_host
 from reelsmith.services.accounts import Caller
 from reelsmith.services.credits import charge_credits, refund_task
 from reelsmith.storage.base import Storage, StoredFile
@@ -23,24 +21,19 @@ from reelsmith.store.models import Task, TaskRecord
 
 
 def checked_webhook(url: str, field: str, allowed: Sequence[IPNetwork]) -> str:
-    """An optional webhook URL: empty, or a well-formed http(s) URL whose host is not an
-    obviously private address. Host names are checked again at each delivery, since DNS
-    answers can change until then."""
+    """An optional webhook URL: empty, or a well-formed http(s) URL whose host is not a private or
+    local address in any notation, judged by the guard every delivery uses (so that a task is
+    never charged for a webhook its deliveries would refuse). Host names are resolved and checked
+    at each delivery, since DNS answers can change until then."""
     if not url.strip():
         return ""
     url = checked_url(url, field)
-    host = urlsplit(url).hostname or ""
-    literal = "127.0.0.1" if host == "localhost" or host.endswith(".localhost") else host
     try:
-        address = ipaddress.ip_address(int(literal) if literal.isdigit() else literal)
-    except ValueError:
-        return url
-    try:
-        check_ip(address, allowed)
+        check_url_host(url, allowed)
     except BlockedAddress as exc:
         raise ApiError(
             Code.PARAMETER,
-            f"{field} points to a private or local address ({exc.ip}); set REELSMITH_ALLOW_NETWORKS to allow it",
+            f"{field} points to a private or local address ({exc.detail}); set REELSMITH_ALLOW_NETWORKS to allow it",
         ) from exc
     return url
 

@@ -32,10 +32,8 @@ import json
 import math
 import re
 import subprocess
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import scipy.fft
 
@@ -580,19 +578,17 @@ def replace_audio(video: Path, audio: Path, out_path: Path) -> None:
 
 
 def _video_seconds(video: Path) -> float:
-    """The length of the video stream itself (the container may be longer because of its audio)."""
+    """The length of the video stream itself (the container may be longer because of its audio),
+    measured on its frames: the header's duration is not trusted."""
     try:
-        with av.open(str(video), metadata_errors="replace") as container:
-            if not container.streams.video:
-                raise AudioError(f"{video.name} has no video stream")
-            stream = container.streams.video[0]
-            if stream.duration and stream.time_base:
-                return float(stream.duration * Fraction(stream.time_base))
-            if container.duration:
-                return container.duration / av.time_base
-    except (av.FFmpegError, OSError, ValueError) as exc:
+        info = probe(video)
+    except ProbeError as exc:
         raise AudioError(f"{video.name} could not be read as a video") from exc
-    raise AudioError(f"{video.name} does not say how long it is")
+    if not info.has_video:
+        raise AudioError(f"{video.name} has no video stream")
+    if info.video_seconds <= 0:
+        raise AudioError(f"{video.name} holds no timed frames to measure")
+    return info.video_seconds
 
 
 def _require_audio(path: Path, what: str) -> MediaInfo:

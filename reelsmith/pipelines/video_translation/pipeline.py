@@ -201,6 +201,11 @@ class VideoTranslationPipeline:
             original = read_audio(source, MIX_RATE, channels=2)
         except SoundError as exc:
             raise PipelineError(str(exc)) from exc
+        # Only the probed length (measured on the streams, and what was priced) is heard and
+        # mixed: decoded samples may outlast it where a file's timing understates its sound.
+        if info.duration > 0:
+            listening = listening[: int(round(info.duration * SAMPLE_RATE))]
+            original = original[: int(round(info.duration * MIX_RATE))]
         progress.update("audio", 1.0)
 
         spans = speech_spans(listening)
@@ -478,7 +483,9 @@ def _voice_track(
             path = work / f"line{index:04d}.wav"
             write_wav(clip, MIX_RATE, path)
             clip = read_audio(path, MIX_RATE, filters=f"rubberband=tempo={placement.stretch:.4f}")
-        start = int(round(timeline.output_time(placement.start) * MIX_RATE))
+        # A line may start past the end (a caption_url line after the video's last frame): it
+        # is not heard, rather than failing the task.
+        start = min(int(round(timeline.output_time(placement.start) * MIX_RATE)), len(track))
         end = min(start + len(clip), len(track))
         track[start:end] += clip[: end - start]
     return track
