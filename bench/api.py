@@ -49,6 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each measurement")
     parser.add_argument("--connections", type=int, default=16, help="concurrent keep-alive connections")
+    parser.add_argument("--worker-nice", type=int, default=None, help="REELSMITH_WORKER_NICE (default: its default)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -65,6 +66,7 @@ def main() -> None:
             REELSMITH_ACCESS_LOG="false",
             REELSMITH_RATE_LIMIT_POLLS_PER_MINUTE="0",
             REELSMITH_RATE_LIMIT_CREATES_PER_MINUTE="0",
+            **({"REELSMITH_WORKER_NICE": str(args.worker_nice)} if args.worker_nice is not None else {}),
         )
 
         ceiling_port, api_port = free_port(), free_port()

@@ -46,7 +46,7 @@ class Settings(BaseSettings):
 
     workers: int = Field(default=2, ge=0, description="Worker processes inside `reelsmith serve`.")
     worker_nice: int = Field(
-        default=10, ge=0, le=19, description="How much lower the CPU priority of `serve`'s workers is than the API's."
+        default=19, ge=0, le=19, description="How much lower the CPU priority of `serve`'s workers is than the API's."
     )
     engines: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(ALL_ENGINES))
     engine_plugins: Annotated[dict[str, str], NoDecode] = Field(
