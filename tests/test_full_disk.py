@@ -17,7 +17,7 @@ from reelsmith.api.app import create_app
 from reelsmith.runtime import Runtime
 from tests.conftest import Team, make_settings, run_pending
 from tests.media import ffmpeg
-from tests.processes import create_account, free_port, start, stop, wait_healthy
+from tests.processes import create_account, free_port, reelsmith, start, stop, wait_healthy
 
 UPLOAD = "/api/reelsmith/v1/upload"
 CREATE = "/api/open/v4/image2Video/createBySourcePrompt"
@@ -131,3 +131,11 @@ def test_a_task_that_cannot_write_its_output_fails_plainly_and_is_refunded(
     assert task["status"] == 4
     assert task["error_reason"] == "the server ran out of storage space while making the result; try again later"
     assert task["deduction_credit"] == 0
+
+
+def test_doctor_fails_on_a_nearly_full_disk(small_disk: Path, tmp_path: Path) -> None:
+    env = {"REELSMITH_DATABASE_URL": f"sqlite:///{tmp_path / 'reelsmith.db'}"}
+    assert reelsmith(small_disk / "data", "migrate", **env).returncode == 0
+    done = reelsmith(small_disk / "data", "doctor", **env)
+    assert done.returncode == 1 and "FAIL disk" in done.stdout and "below the 200 MB minimum" in done.stdout
+    assert reelsmith(small_disk / "data", "doctor", REELSMITH_STORAGE_MIN_FREE_MB="1", **env).returncode == 0

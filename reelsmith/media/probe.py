@@ -207,7 +207,9 @@ def _decodable(codec: str) -> bool:
 
 
 def format_size(size: int) -> str:
-    """A byte count as people read it in a message: ``300 MB``, ``64 KB``, ``100 bytes``."""
+    """A byte count as people read it in a message: ``78.96 GB``, ``300 MB``, ``64 KB``, ``100 bytes``."""
+    if size >= 1024 * _MB:
+        return f"{size / (1024 * _MB):.4g} GB"
     if size >= _MB:
         return f"{size / _MB:.4g} MB"
     if size >= _KB:
