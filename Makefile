@@ -51,6 +51,8 @@ bench: install
 
 lint: install
 	$(PY) -m ruff check reelsmith tests bench
+	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

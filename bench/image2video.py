@@ -36,6 +36,7 @@ from reelsmith.pipelines.base import Job  # noqa: E402
 from reelsmith.pipelines.image2video.effects import EFFECTS  # noqa: E402
 from reelsmith.pipelines.image2video.pipeline import Image2VideoPipeline, frame_rate  # noqa: E402
 from reelsmith.pipelines.image2video.render import encode  # noqa: E402
+from reelsmith.products.image2video import Image2VideoParams  # noqa: E402
 from reelsmith.settings import Settings  # noqa: E402
 
 SECONDS = 5
@@ -53,7 +54,9 @@ def clip_seconds(picture, code: str, resolution: str, folder: Path) -> tuple[flo
     job = Job(
         task_id="bench",
         product="image2video",
-        params={"resolution": resolution, "video_length": SECONDS, "audio_type": 1, "effect_code": code, "seed": 0},
+        params=Image2VideoParams(
+            image_url="", prompt="", resolution=resolution, video_length=SECONDS, audio_type=1, effect_code=code
+        ),
         inputs={"image": source},
         work_dir=work,
         report_progress=lambda _: None,

@@ -38,6 +38,7 @@ from reelsmith.media.encode import AUDIO_BITRATE, CRF, PRESET  # noqa: E402
 from reelsmith.media.probe import probe  # noqa: E402
 from reelsmith.pipelines.base import Job  # noqa: E402
 from reelsmith.pipelines.video_translation import VideoTranslationPipeline  # noqa: E402
+from reelsmith.products.video_translation import TranslationParams  # noqa: E402
 from reelsmith.settings import Settings  # noqa: E402
 from tests.media import ffmpeg  # noqa: E402
 from tests.speech import spoken_clip  # noqa: E402
@@ -72,7 +73,7 @@ def pipeline_seconds(
     work = folder / "work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
-    params = {"language": "es", "source_language": "DEFAULT", "caption_type": 2, "speaker_num": 0, "lipsync": lipsync}
+    params = TranslationParams(url="", language="es", caption_type=2, lipsync=lipsync)
     job = Job("bench", "video_translation", params, {"video": clip}, work, lambda _: None, lambda: None)
     started = time.perf_counter()
     result = pipeline.run(job)

@@ -60,19 +60,31 @@ def _ensure_demo_account(runtime: Runtime) -> None:
 
 def _serve(settings: Settings, host: str, port: int, run_workers: bool) -> None:
     from reelsmith.api.app import create_app
+    from reelsmith.dispatch.embedded import WorkerPool
+    from reelsmith.dispatch.reaper import start_reaper
+    from reelsmith.storage.retention import RetentionSweeper
 
     runtime = Runtime(settings)
     runtime.prepare()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    pool = WorkerPool(settings) if run_workers else None
+    stop = threading.Event()
     if run_workers:
         _ensure_demo_account(runtime)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    uvicorn.run(
-        create_app(runtime, run_workers=run_workers),
-        host=host,
-        port=port,
-        log_level="info",
-        access_log=settings.access_log,
-    )
+    if run_workers or settings.broker_url:  # in scale-out the API hosts sweep: there is no serve
+        RetentionSweeper(runtime.storage, settings).start(stop)
+    if settings.broker_url:
+        # The API too republishes tasks whose worker died or whose message was lost, so dispatch
+        # recovers even while no worker of an engine is running.
+        start_reaper(runtime, stop)
+    if pool is not None:
+        pool.start()
+    try:
+        uvicorn.run(create_app(runtime), host=host, port=port, log_level="info", access_log=settings.access_log)
+    finally:
+        stop.set()
+        if pool is not None:
+            pool.stop()
 
 
 @app.command()
@@ -142,7 +154,8 @@ def sweep() -> None:
     """Delete files past the retention period now."""
     from reelsmith.storage.retention import sweep_expired
 
-    console.print(f"deleted {sweep_expired(_runtime())} files")
+    runtime = _runtime()
+    console.print(f"deleted {sweep_expired(runtime.storage, runtime.settings)} files")
 
 
 def _print_account(account: Account, as_json: bool) -> None:

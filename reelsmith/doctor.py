@@ -43,7 +43,7 @@ def check_broker(runtime: Runtime) -> Check:
     settings = runtime.settings
     if not settings.broker_url:
         return Check("broker", True, "none: embedded mode, workers claim tasks from the task table")
-    from reelsmith.dispatch.celery_app import make_celery
+    from reelsmith.broker.celery_app import make_celery
 
     app = make_celery(settings)
     name = f"broker ({app.connection_for_write().as_uri()})"

@@ -1,13 +1,18 @@
-"""The objects one process needs, built once from the settings and shared by the API,
-the workers and the command line."""
+"""The objects one process needs, built once from the settings and shared by the API, the
+workers and the command line: the one place where parts are wired together, each service
+given what it needs (never the runtime itself)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, TypeVar
 
-from reelsmith.dispatch.publisher import Publisher, make_publisher
+from reelsmith.broker.publisher import Publisher, make_publisher
+from reelsmith.inputs.batch import InputSources
 from reelsmith.pipelines.registry import PipelineRegistry
+from reelsmith.products.catalog import Catalog
 from reelsmith.services.accounts import AccountService
 from reelsmith.services.lifecycle import TaskLifecycle
 from reelsmith.services.rate_limits import RateLimiter
@@ -19,10 +24,13 @@ from reelsmith.storage.local import LocalStorage
 from reelsmith.storage.signing import UrlSigner
 from reelsmith.store.db import Database
 
+ServiceT = TypeVar("ServiceT")
+
 
 @dataclass
 class Runtime:
     settings: Settings
+    _services: dict[object, Any] = field(default_factory=dict, repr=False)
 
     @cached_property
     def db(self) -> Database:
@@ -68,6 +76,18 @@ class Runtime:
     @cached_property
     def deliveries(self) -> DeliveryService:
         return DeliveryService(self.db)
+
+    @cached_property
+    def inputs(self) -> InputSources:
+        return InputSources(self.settings, self.storage, self.signer)
+
+    def service(self, kind: Callable[[Callable[[], Catalog], TaskService, InputSources], ServiceT]) -> ServiceT:
+        """The product service ``kind`` (``Image2VideoService``...), built once with what every
+        product's service needs: the installed engines' catalog, the task table, the inputs."""
+        built = self._services.get(kind)
+        if built is None:
+            built = self._services[kind] = kind(self.registry.catalog, self.tasks, self.inputs)
+        return built
 
     @cached_property
     def rate_limits(self) -> RateLimiter:

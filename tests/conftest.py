@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reelsmith.api.app import create_app
-from reelsmith.dispatch.celery_app import RUN_TASK, make_celery, queue_for
+from reelsmith.broker.celery_app import RUN_TASK, make_celery, queue_for
 from reelsmith.dispatch.reaper import DispatchReaper
 from reelsmith.dispatch.run_task import run_task_settled
 from reelsmith.runtime import Runtime

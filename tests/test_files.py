@@ -91,7 +91,7 @@ def test_retention_sweep_deletes_expired_files_only(
     assert old_key is not None
     eight_days_ago = time.time() - 8 * 86400
     os.utime(runtime.storage.path(old_key), (eight_days_ago, eight_days_ago))
-    assert sweep_expired(runtime) == 1
+    assert sweep_expired(runtime.storage, runtime.settings) == 1
     assert not runtime.storage.path(old_key).exists()
     assert client.get(old_url).status_code == 404
     assert client.get(new_url).status_code == 200
@@ -111,5 +111,5 @@ def test_sweep_removes_scratch_that_a_killed_worker_left(runtime: Runtime) -> No
     two_days_ago = time.time() - 2 * 86400
     for path in (stale / "frames" / "0001.png", stale / "frames", stale):
         os.utime(path, (two_days_ago, two_days_ago))
-    sweep_expired(runtime)
+    sweep_expired(runtime.storage, runtime.settings)
     assert not stale.exists() and fresh.exists()

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reelsmith.pipelines.image2video.plan import CAMERA_MOVES, SUBJECT_MOVES, Face, MotionPlan, Move, Scene
+from reelsmith.pipelines.image2video.kinds import CAMERA_MOVES, SUBJECT_MOVES
+from reelsmith.pipelines.image2video.plan import Face, MotionPlan, Move, Scene
 from reelsmith.pipelines.image2video.prompt import MAX_PROMPT_CHARS, MAX_STEPS, plan_from_prompt
 
 FACE_AT = (0.6, 0.35)

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from reelsmith.pipelines.image2video import render
+from reelsmith.pipelines.image2video import compositing as render
 from reelsmith.pipelines.image2video.canvas import MAX_CROP, crop_fraction, fit_picture, output_size
 from reelsmith.pipelines.image2video.easing import CURVES, ease
 from reelsmith.pipelines.image2video.effects import EFFECTS, Effect, effect_by_code, focus_of

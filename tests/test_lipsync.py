@@ -13,6 +13,9 @@ dub without lip-sync.
 
 from __future__ import annotations
 
+import io
+import re
+import subprocess
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,11 +25,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from reelsmith.engines.speech import STYLES, EspeakSynthesizer, Phoneme
 from reelsmith.faces.landmarks import FaceMesh
 from reelsmith.media.decode import read_frames
 from reelsmith.media.probe import probe
 from reelsmith.media.sound import read_audio
+from reelsmith.models.espeak import EspeakSynthesizer, ipa_symbol
+from reelsmith.models.interfaces import PAUSE, Phoneme, ipa_letters
 from reelsmith.pipelines.video_translation.lipsync import (
     MouthModel,
     lipsync_frames,
@@ -35,6 +39,7 @@ from reelsmith.pipelines.video_translation.lipsync import (
     track_size,
 )
 from reelsmith.pipelines.video_translation.pipeline import translate_file
+from reelsmith.pipelines.video_translation.studio_voice import STYLES
 from reelsmith.pipelines.video_translation.timing import Timeline
 from reelsmith.pipelines.video_translation.visemes import (
     LEAD_SECONDS,
@@ -220,15 +225,40 @@ def test_faceless_frames_and_the_upper_face_are_untouched_before_encoding(dubbed
 def test_phoneme_classes_have_their_mouth_shapes() -> None:
     for closed in ("p", "b", "m"):
         assert viseme_of(closed).opening == 0.0
-    assert viseme_of("a").opening == max(viseme_of(s).opening for s in ("a", "e", "i", "o", "u", "@", "s", "t", "k"))
+    assert viseme_of("a").opening == max(viseme_of(s).opening for s in ("a", "e", "i", "o", "u", "ə", "s", "t", "k"))
     assert viseme_of("i").width > 0.5 and viseme_of("i").rounding == 0.0
     assert viseme_of("u").rounding == 1.0 and viseme_of("u").width < 0
-    assert viseme_of("'a:").target == viseme_of("a").target  # stress and length marks do not matter
+    assert viseme_of("ˈaː").target == viseme_of("a").target  # stress and length marks do not matter
     assert viseme_of("f").opening < viseme_of("t").opening < viseme_of("a").opening
-    assert viseme_of("_:").target == (0.0, 0.0, 0.0)
-    glide = visemes_of("aI")
-    assert [v.target for v, _ in glide] == [viseme_of("a").target, viseme_of("I").target]
+    assert viseme_of(PAUSE).target == (0.0, 0.0, 0.0)
+    glide = visemes_of("aɪ")
+    assert [v.target for v, _ in glide] == [viseme_of("a").target, viseme_of("ɪ").target]
     assert sum(share for _, share in glide) == pytest.approx(1.0)
+
+
+def test_ipa_vowels_and_consonants_have_their_mouth_shapes() -> None:
+    # Vowels open with their openness; front unrounded ones spread the lips, rounded ones
+    # narrow and round them, back unrounded ones do not round.
+    for closer, opener in (("i", "e"), ("e", "ɛ"), ("ɛ", "a"), ("u", "o"), ("o", "ɔ"), ("y", "ø"), ("ø", "œ")):
+        assert viseme_of(closer).opening < viseme_of(opener).opening, (closer, opener)
+    for rounded in "yʏøœɶɒɔoʊuʉɵɞ":
+        assert viseme_of(rounded).rounding >= 0.45 and viseme_of(rounded).width < 0, rounded
+    for spread in "iɪeɛæ":
+        assert viseme_of(spread).width > 0.25 and viseme_of(spread).rounding == 0.0, spread
+    for unrounded in "ɯɤʌɑəɐ":
+        assert viseme_of(unrounded).rounding <= 0.1, unrounded
+    # Bilabials shut the lips, labiodentals bring the lower lip to the teeth, glides round.
+    assert {viseme_of(s).opening for s in ("p", "b", "m", "mː", "ɓ")} == {0.0}
+    assert viseme_of("ɱ").target == viseme_of("f").target == viseme_of("v").target
+    assert viseme_of("w").rounding > 0.8 and viseme_of("ɥ").rounding > 0.8
+    assert viseme_of("β").opening < viseme_of("ð").opening
+    # Diacritics, tie bars, a glottal onset, length and stress leave the shape as it is.
+    assert viseme_of("ɔ̃").target == viseme_of("ɔ").target
+    assert viseme_of("t͡ʃ").target == viseme_of("tʃ").target == viseme_of("ʃ").target
+    assert viseme_of("ʔa").target == viseme_of("ˈaː").target == viseme_of("a").target
+    assert [v.target for v, _ in visemes_of("ɐ̃ʊ̃")] == [viseme_of("ɐ").target, viseme_of("ʊ").target]
+    # What has no IPA letter is a pause.
+    assert viseme_of("").target == viseme_of("‖").target == (0.0, 0.0, 0.0)
 
 
 def _at(track: MouthTrack, seconds: float) -> np.ndarray:
@@ -257,10 +287,10 @@ def test_rounding_is_anticipated_before_a_rounded_vowel() -> None:
 
 
 def test_segments_follow_the_stretch_and_stop_at_the_clip_end() -> None:
-    phonemes = [Phoneme("a", 0.0, 0.2), Phoneme("m", 0.2, 0.3), Phoneme("_:", 0.3, 0.6)]
+    phonemes = [Phoneme("a", 0.0, 0.2), Phoneme("m", 0.2, 0.3), Phoneme(PAUSE, 0.3, 0.6)]
     segments = segments_of(phonemes, 2.0, stretch=2.0, until=0.3)
     assert [(s.start, s.end) for s in segments] == [(2.0, 2.1), (2.1, 2.15)]
-    assert segments_of([Phoneme("aU", 0.0, 1.0)], 0.0)[1] == Segment(0.6, 1.0, visemes_of("aU")[1][0])
+    assert segments_of([Phoneme("aʊ", 0.0, 1.0)], 0.0)[1] == Segment(0.6, 1.0, visemes_of("aʊ")[1][0])
 
 
 def test_frames_take_the_mean_of_the_time_they_are_shown() -> None:
@@ -290,7 +320,7 @@ def test_spread_phonemes_lay_an_untimed_string_over_the_voiced_sound() -> None:
     clip = np.zeros(rate, np.float32)
     clip[: int(0.4 * rate)] = 0.3 * np.sin(np.arange(int(0.4 * rate)) * 0.3)
     clip[int(0.7 * rate) :] = 0.3 * np.sin(np.arange(int(0.3 * rate)) * 0.3)
-    symbols = ["o", "l", "a", "_", "m", "u", "n", "d", "o"]
+    symbols = ["o", "l", "a", PAUSE, "m", "u", "n", "d", "o"]
     timed = spread_phonemes(symbols, clip, rate)
     # In order, each symbol at least once (one that runs across the silence is cut in two).
     assert [
@@ -304,7 +334,7 @@ def test_spread_phonemes_lay_an_untimed_string_over_the_voiced_sound() -> None:
     for phoneme in timed:
         if phoneme.end > phoneme.start:
             assert phoneme.end <= 0.43 or phoneme.start >= 0.67, phoneme
-    pause = next(p for p in timed if p.symbol == "_")
+    pause = next(p for p in timed if p.symbol == PAUSE)
     assert pause.end == pause.start
     # Vowels take longer than consonants.
     assert timed[0].end - timed[0].start > timed[1].end - timed[1].start
@@ -331,24 +361,18 @@ def synthesizer() -> Iterator[EspeakSynthesizer]:
 
 
 @pytest.mark.parametrize("style", ["professional", "sad", "excited"])
-def test_espeak_phonemes_are_timed_on_the_synthesised_wav(
-    synthesizer: EspeakSynthesizer, tmp_path: Path, style: str
-) -> None:
+def test_espeak_phonemes_are_timed_on_the_synthesised_wav(synthesizer: EspeakSynthesizer, style: str) -> None:
     voice = synthesizer.voices("es")[1]
     text = "Vamos al parque con nuestros amigos."
-    path = tmp_path / "line.wav"
-    synthesizer.synthesize(text, voice, STYLES[style], path)
-    with wave.open(str(path), "rb") as reader:
-        seconds = reader.getnframes() / reader.getframerate()
-        samples = np.frombuffer(reader.readframes(reader.getnframes()), "<i2").astype(np.float32) / 32768
-        rate = reader.getframerate()
-    phonemes = synthesizer.phonemes(text, voice, STYLES[style])
+    speech = synthesizer.speak(text, voice, STYLES[style])
+    seconds, samples, rate = speech.seconds, speech.samples, speech.sample_rate
+    phonemes = speech.phonemes
     symbols = [p.symbol for p in phonemes]
     assert {"a", "m", "p", "k", "o", "s"} <= set(symbols)
     # The same speech: the WAV ends in the final pause. (The library's engine carries state from
     # what it spoke before, unlike the command line, started fresh: the final pause it reports
     # can end from ~6 ms before to ~50 ms after the WAV's end; every phoneme starts within a few samples.)
-    last_sound = max(p.end for p in phonemes if not p.symbol.startswith("_"))
+    last_sound = max(p.end for p in phonemes if p.symbol != PAUSE)
     assert last_sound < seconds <= phonemes[-1].end + 0.01
     assert all(a.end == b.start for a, b in zip(phonemes, phonemes[1:], strict=False))
     # The "p" of "parque" is quiet (lips shut), the vowels around it loud.
@@ -360,3 +384,60 @@ def test_espeak_phonemes_are_timed_on_the_synthesised_wav(
 
     vowel = next(ph for ph in phonemes if ph.symbol == "a" and ph.start > p.start)
     assert loudness(p.start + 0.01, p.end - 0.01) < 0.5 * loudness(vowel.start, vowel.end)
+
+
+def test_espeak_speaks_as_its_command_line_whatever_was_spoken_before(synthesizer: EspeakSynthesizer) -> None:
+    voice = synthesizer.voices("es")[1]  # espeak-ng's es+f2
+    text = "El tiempo es bueno hoy."
+    first = synthesizer.speak(text, voice, STYLES["professional"])
+    synthesizer.speak("Estamos yendo al parque con nuestros amigos.", voice, STYLES["excited"])
+    again = synthesizer.speak(text, voice, STYLES["professional"])
+    written = subprocess.run(
+        ["espeak-ng", "-b", "1", "-v", "es+f2", "-s", "165", "-p", "50", "--stdout", text],
+        capture_output=True,
+        check=True,
+    ).stdout
+    with wave.open(io.BytesIO(written), "rb") as reader:
+        pcm = np.frombuffer(reader.readframes(reader.getnframes()), "<i2")
+    assert np.array_equal(np.round(first.samples * 32768).astype(np.int16), pcm)
+    assert np.array_equal(again.samples, first.samples)
+    assert again.phonemes == first.phonemes
+
+
+# espeak-ng's voice for each language, as the command line is given it.
+IPA_VOICES = {"en": "en-us", "es": "es", "fr": "fr", "pt": "pt", "it": "it"}
+IPA_SENTENCES = {
+    "en": "The quick brown fox jumps over the lazy dog; judge, measure, thought, hour, fire, church and vision.",
+    "es": "El perro de San Roque no tiene rabo; llueve en Guadalajara y en Jaén con mucho frío.",
+    "fr": "Huit pingouins mangent un gâteau, peut-être. Je vais dire votre vidéo en français.",
+    "pt": "Não, a mãe põe o pão na mesa. O tempo está bom hoje e vamos ao parque com os nossos amigos.",
+    "it": "Ciao, questa è la mia voce. Il tempo è bello oggi e andiamo al parco con i nostri amici.",
+}
+# Stress marks and word breaks are not phonemes, and "-" (French vowels that may be dropped) is
+# espeak's notation, not IPA; a geminate's length mark, which --ipa writes after the consonant,
+# is not in the phoneme events (the consonant is one phoneme, held longer).
+_NOT_PHONEMES = re.compile(r"[ˈˌ\s-]|(?<=[^aeiouyɑɐɒæɛɜəɘɵɞɔʌɪʏʊɨʉɯɤøœɶ\u0303])ː")
+
+
+@pytest.mark.parametrize("language", sorted(IPA_SENTENCES))
+def test_espeak_phonemes_are_the_ipa_that_espeak_ng_writes(synthesizer: EspeakSynthesizer, language: str) -> None:
+    voice = synthesizer.voices(language)[0]
+    text = IPA_SENTENCES[language]
+    phonemes = synthesizer.speak(text, voice, STYLES["professional"]).phonemes
+    written = subprocess.run(
+        ["espeak-ng", "-q", "--ipa", "-v", IPA_VOICES[language], text], capture_output=True, text=True, check=True
+    ).stdout
+    assert "".join(p.symbol for p in phonemes if p.symbol != PAUSE) == _NOT_PHONEMES.sub("", written)
+    # Every phoneme is IPA: letters with their diacritics, or a pause; nothing of espeak's
+    # ASCII notation (digits, "@", ":", "-", "#") is left, and each maps to a mouth shape.
+    for phoneme in phonemes:
+        assert phoneme.symbol == PAUSE or ipa_letters(phoneme.symbol), phoneme
+        assert not re.search(r"[A-Z0-9@:#\-;*?]", phoneme.symbol), phoneme
+
+
+@pytest.mark.parametrize(
+    ("name", "symbol"),
+    [("", PAUSE), ("(en)", PAUSE), ("ɐ̃ʊ̃", "ɐ̃ʊ̃"), ("a-", "a"), ("s.", "ʂ"), ("r#", "r\u0325"), ("?a", "ʔa")],
+)
+def test_espeak_notation_left_in_its_ipa_names_becomes_ipa(name: str, symbol: str) -> None:
+    assert ipa_symbol(name) == symbol

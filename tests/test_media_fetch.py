@@ -25,9 +25,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reelsmith.errors import ApiError, Code
-from reelsmith.media import netguard
-from reelsmith.media.fetch import FetchedInput, Kind, fetch_input
-from reelsmith.media.netguard import (
+from reelsmith.inputs import netguard
+from reelsmith.inputs.fetch import FetchedInput, Kind, fetch_input
+from reelsmith.inputs.netguard import (
     BlockedAddress,
     check_host,
     check_ip,

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from reelsmith.errors import ApiError, Code
+from reelsmith.inputs.checks import check_image, check_video
 from reelsmith.media.picture_header import PictureHeader, read_picture_header
-from reelsmith.media.probe import MediaInfo, ProbeError, check_image, check_video, ffmpeg_exe, probe
+from reelsmith.media.probe import MediaInfo, ProbeError, ffmpeg_exe, probe
 from tests.media import (
     header_seconds,
     make_huge_png,
@@ -261,8 +262,7 @@ _MEASURE = """
 import json, re, sys
 from pathlib import Path
 from reelsmith.errors import ApiError
-from reelsmith.media.picture import check_picture
-from reelsmith.media.probe import check_image
+from reelsmith.inputs.checks import check_image, check_picture
 
 def peak_kb():
     return int(re.search(r"VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1))

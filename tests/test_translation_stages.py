@@ -10,7 +10,6 @@ import http.server
 import json
 import re
 import threading
-import wave
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +20,12 @@ import pysubs2
 import pytest
 from scipy.signal import resample_poly
 
-from reelsmith.engines.language_id import detect_language
-from reelsmith.engines.recognition import RecognitionError, Transcript, WhisperRecognizer, Word, bundled_model_dir
-from reelsmith.engines.speech import STYLES, EspeakSynthesizer
-from reelsmith.engines.translation import ApertiumTranslator, ChatTranslator, TranslationError
+from reelsmith.models.apertium import ApertiumTranslator
+from reelsmith.models.espeak import EspeakSynthesizer
+from reelsmith.models.interfaces import RecognitionError, Transcript, TranscriptLine, TranslationError, Word
+from reelsmith.models.langid import Py3LangIdentifier
+from reelsmith.models.openai_chat import ChatTranslator
+from reelsmith.models.whisper import WhisperRecognizer, bundled_model_dir
 from reelsmith.pipelines.video_translation.captions import (
     MAX_LINE_CHARS,
     MAX_LINE_SECONDS,
@@ -41,7 +42,7 @@ from reelsmith.pipelines.video_translation.captions import (
 from reelsmith.pipelines.video_translation.mixing import DUCK_DB, MIX_RATE, RAMP_SECONDS, ducking_gain, mix, with_holds
 from reelsmith.pipelines.video_translation.pipeline import _voice_track
 from reelsmith.pipelines.video_translation.speakers import speaker_labels
-from reelsmith.pipelines.video_translation.studio_voice import StudioVoice, restore_tokens
+from reelsmith.pipelines.video_translation.studio_voice import STYLES, StudioVoice, restore_tokens
 from reelsmith.pipelines.video_translation.timing import GAP_SECONDS, MAX_STRETCH, Placement, Timeline, fit_lines
 from reelsmith.pipelines.video_translation.transcripts import shared_transcript, transcript_key
 from tests.speech import espeak
@@ -561,18 +562,18 @@ def test_apertium_pairs_include_direct_and_pivoted_ones(apertium: ApertiumTransl
     pairs = apertium.pairs()
     assert {("en", "es"), ("es", "en"), ("en", "fr"), ("es", "fr")} <= pairs
     assert all(source != target for source, target in pairs)
-    assert [mode.name for mode in apertium.route("en", "es")] == ["eng-spa"]
+    assert [mode.name for mode in apertium.modes_between("en", "es")] == ["eng-spa"]
 
 
 def test_english_to_french_goes_through_spanish(apertium: ApertiumTranslator) -> None:
-    route = apertium.route("en", "fr")
-    assert [(mode.source, mode.target) for mode in route] == [("en", "es"), ("es", "fr")]
+    modes = apertium.modes_between("en", "fr")
+    assert [(mode.source, mode.target) for mode in modes] == [("en", "es"), ("es", "fr")]
     (french,) = apertium.translate(["The cat is black."], "en", "fr")
     assert "chat" in french.lower() and "noir" in french.lower()
 
 
 def test_a_pair_without_a_route_is_refused(apertium: ApertiumTranslator) -> None:
-    assert apertium.route("en", "ja") == []
+    assert apertium.modes_between("en", "ja") == []
     assert ("en", "ja") not in apertium.pairs()
     with pytest.raises(TranslationError, match="'en' into 'ja'"):
         apertium.translate(["Hello."], "en", "ja")
@@ -758,7 +759,7 @@ def test_speaker_num_forces_the_count(
 
 def test_the_second_task_reads_the_transcript_the_first_made(tmp_path: Path) -> None:
     calls: list[int] = []
-    made = Transcript("en", (Word("Hello", 0.1, 0.4), Word("world.", 0.45, 0.9)))
+    made = Transcript("en", (TranscriptLine(0.1, 0.9, (Word("Hello", 0.1, 0.4), Word("world.", 0.45, 0.9))),))
 
     def recognise() -> Transcript:
         calls.append(1)
@@ -839,23 +840,27 @@ def test_an_unknown_language_has_no_voices(synthesizer: EspeakSynthesizer) -> No
     assert "xx" not in synthesizer.languages()
 
 
-def _wav_seconds(path: Path) -> float:
-    with wave.open(str(path), "rb") as reader:
-        assert reader.getnchannels() == 1
-        return reader.getnframes() / reader.getframerate()
+def test_the_six_french_voices_are_six_voices(synthesizer: EspeakSynthesizer) -> None:
+    # French was named by its language tag, "fr-fr", with which espeak-ng drops the variant.
+    said = [
+        synthesizer.speak("Bonjour, voici ma voix.", voice, STYLES["professional"])
+        for voice in synthesizer.voices("fr")
+    ]
+    assert len({speech.samples.tobytes() for speech in said}) == 6
 
 
-def test_the_sad_style_speaks_slower_than_the_excited_one(synthesizer: EspeakSynthesizer, tmp_path: Path) -> None:
+def test_the_sad_style_speaks_slower_than_the_excited_one(synthesizer: EspeakSynthesizer) -> None:
     voice = synthesizer.voices("es")[0]
     text = "Hola amigos, hoy vamos al parque con nuestros amigos."
-    synthesizer.synthesize(text, voice, STYLES["sad"], tmp_path / "sad.wav")
-    synthesizer.synthesize(text, voice, STYLES["excited"], tmp_path / "excited.wav")
-    sad, excited = _wav_seconds(tmp_path / "sad.wav"), _wav_seconds(tmp_path / "excited.wav")
+    sad_speech = synthesizer.speak(text, voice, STYLES["sad"])
+    excited_speech = synthesizer.speak(text, voice, STYLES["excited"])
+    assert sad_speech.samples.ndim == excited_speech.samples.ndim == 1  # mono
+    sad, excited = sad_speech.seconds, excited_speech.seconds
     assert excited > 1.0
     assert sad > excited * 1.2
 
 
-# detect_language
+# Py3LangIdentifier
 
 
 @pytest.mark.parametrize(
@@ -867,6 +872,7 @@ def test_the_sad_style_speaks_slower_than_the_excited_one(synthesizer: EspeakSyn
     ],
 )
 def test_detect_language_names_the_language_of_a_sentence(text: str, language: str) -> None:
-    code, probability = detect_language(text)
+    guess = Py3LangIdentifier().identify(text)
+    code, probability = guess.language, guess.probability
     assert code == language
     assert 0.5 < probability <= 1.0

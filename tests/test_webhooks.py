@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from reelsmith.api.app import create_app
 from reelsmith.dispatch.webhook_sender import WebhookSender
-from reelsmith.media import netguard
+from reelsmith.inputs import netguard
 from reelsmith.runtime import Runtime
 from reelsmith.settings import Settings
 from reelsmith.store.models import Delivery
@@ -143,7 +143,7 @@ def test_receiver_that_is_down_for_a_while_still_gets_it(runtime: Runtime, pro: 
     sender = WebhookSender(runtime)
 
     async def scenario() -> Receiver:
-        from reelsmith.media.netguard import guarded_client
+        from reelsmith.inputs.netguard import guarded_client
 
         async with guarded_client(runtime.settings, timeout=2) as client:
             for _ in range(3):  # three attempts against a closed port
@@ -417,7 +417,7 @@ def test_tasks_finish_while_the_receiver_hangs(runtime: Runtime, pro: Team, medi
         async def both() -> None:
             # The sender starts first and hangs on the receiver while the workers run.
             sender = WebhookSender(runtime)
-            from reelsmith.media.netguard import guarded_client
+            from reelsmith.inputs.netguard import guarded_client
 
             async with guarded_client(runtime.settings, timeout=30) as client:
                 await sender.run_once(client)

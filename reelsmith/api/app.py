@@ -3,11 +3,12 @@ embedded workers and the retention sweep."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import ModuleType
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,20 +17,9 @@ from reelsmith import __version__
 from reelsmith.api.catch_all import CatchAll
 from reelsmith.api.cors import with_cors
 from reelsmith.api.envelope import install_error_handlers
-from reelsmith.api.routes import (
-    accounts,
-    admin,
-    character_swap,
-    extensions,
-    image2video,
-    info,
-    translation,
-    webhooks,
-)
-from reelsmith.dispatch.embedded import WorkerPool
-from reelsmith.dispatch.reaper import start_reaper
+from reelsmith.api.routes import accounts, admin, extensions, info, webhooks
+from reelsmith.products import PRODUCTS
 from reelsmith.runtime import Runtime
-from reelsmith.storage.retention import RetentionSweeper
 from reelsmith.storage.signing import FILES_PREFIX
 
 UPLOAD_PATH = "/api/reelsmith/v1/upload"
@@ -145,31 +135,19 @@ class FastPaths:
         await self.app(scope, receive, send)
 
 
-def create_app(runtime: Runtime, *, run_workers: bool = False) -> ASGIApp:
-    """The API; with ``run_workers`` it also runs the worker pool and the retention sweep
-    (``reelsmith serve``). ``reelsmith api`` runs it without them."""
+def product_routes() -> list[ModuleType]:
+    """Each product's route module, ``reelsmith.api.routes.<product name>``."""
+    return [importlib.import_module(f"reelsmith.api.routes.{name}") for name in PRODUCTS]
+
+
+def create_app(runtime: Runtime) -> ASGIApp:
+    """The API alone. What runs beside it (workers, the webhook sender, the retention sweep,
+    the dispatch reaper) is started by the command that serves it (``serve``, ``api``)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         runtime.prepare()
-        pool = WorkerPool(runtime.settings) if run_workers else None
-        # The scale-out API sweeps too: there is no `serve` process there to do it.
-        sweeper = RetentionSweeper(runtime) if run_workers or runtime.settings.broker_url else None
-        stop = threading.Event()
-        if pool:
-            pool.start()
-        if sweeper:
-            sweeper.start(stop)
-        if runtime.settings.broker_url:
-            # Scale-out: the API too republishes tasks whose worker died or whose message was lost,
-            # so dispatch recovers even while no worker of an engine is running.
-            start_reaper(runtime, stop)
-        try:
-            yield
-        finally:
-            stop.set()
-            if pool:
-                pool.stop()
+        yield
 
     app = FastAPI(
         title="reelsmith",
@@ -180,7 +158,8 @@ def create_app(runtime: Runtime, *, run_workers: bool = False) -> ASGIApp:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (accounts, character_swap, info, translation, image2video, extensions, webhooks, admin):
+    # The routes every product shares, then each product's own (api/routes/<product>.py).
+    for module in (accounts, info, extensions, webhooks, admin, *product_routes()):
         app.include_router(module.router)
     app.add_middleware(JsonBodies, limit=runtime.settings.request_max_bytes)
     fast = FastPaths(app, {info.INFO_PATH: info.InfoEndpoint(runtime)})

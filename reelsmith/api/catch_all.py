@@ -26,7 +26,7 @@ def request_id_of(exc: BaseException) -> str:
     """The id that the answer and the log line about ``exc`` share (made on first ask)."""
     for note in getattr(exc, "__notes__", ()):
         if note.startswith("request "):
-            return note.removeprefix("request ")
+            return str(note).removeprefix("request ")
     request_id = uuid.uuid4().hex[:12]
     exc.add_note(f"request {request_id}")
     return request_id

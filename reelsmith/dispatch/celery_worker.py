@@ -13,7 +13,7 @@ import logging
 import threading
 from typing import Any
 
-from reelsmith.dispatch.celery_app import RUN_TASK, make_celery, queue_for
+from reelsmith.broker.celery_app import RUN_TASK, make_celery, queue_for
 from reelsmith.dispatch.reaper import start_reaper
 from reelsmith.dispatch.run_task import run_task_settled, worker_owner
 from reelsmith.runtime import Runtime
@@ -28,7 +28,7 @@ def consume(settings: Settings) -> None:
     app = make_celery(settings)
     owner = worker_owner()
 
-    @app.task(name=RUN_TASK, bind=True, max_retries=None)  # type: ignore[untyped-decorator]
+    @app.task(name=RUN_TASK, bind=True, max_retries=None)
     def run(task: Any, task_id: str) -> None:
         if not run_task_settled(runtime, task_id, owner):
             # The database or storage is unreachable: try again once the lease has run out.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, or_, update
 
-from reelsmith.dispatch.publisher import Publisher
+from reelsmith.broker.publisher import Publisher
 from reelsmith.runtime import Runtime
 from reelsmith.store.db import Database
 from reelsmith.store.ids import now_ms

@@ -15,9 +15,11 @@ from typing import Any
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from reelsmith.pipelines.base import Cancelled, EngineUnavailable, Job, PipelineError
+from reelsmith.products import UnknownProduct, product_named
 from reelsmith.runtime import Runtime
 from reelsmith.services.lifecycle import internal_reason
 from reelsmith.storage.base import StorageError, StoredFile
+from reelsmith.store.models import Task, task_inputs
 
 log = logging.getLogger("reelsmith.worker")
 
@@ -93,8 +95,9 @@ def run_task(runtime: Runtime, task_id: str, owner: str) -> None:
         return
     lifecycle = runtime.lifecycle
     try:
+        product = product_named(task.product)
         pipeline = runtime.registry.load(task.engine)
-    except EngineUnavailable as exc:
+    except (UnknownProduct, EngineUnavailable) as exc:
         lifecycle.fail(task_id, owner, str(exc))
         return
 
@@ -102,7 +105,7 @@ def run_task(runtime: Runtime, task_id: str, owner: str) -> None:
     work_dir.mkdir(parents=True, exist_ok=True)
     try:
         with _Lease(runtime, task_id, owner) as lease:
-            job = _make_job(runtime, task.id, task.product, task.params, work_dir, owner, lease)
+            job = _make_job(runtime, task, product.params_from(task.params), work_dir, owner, lease)
             try:
                 outcome = pipeline.run(job)
             except Cancelled:
@@ -127,12 +130,11 @@ def run_task(runtime: Runtime, task_id: str, owner: str) -> None:
         shutil.rmtree(work_dir, ignore_errors=True)
 
 
-def _make_job(
-    runtime: Runtime, task_id: str, product: str, params: dict[str, Any], work_dir: Path, owner: str, lease: _Lease
-) -> Job:
+def _make_job(runtime: Runtime, task: Task, params: object, work_dir: Path, owner: str, lease: _Lease) -> Job[object]:
+    task_id = task.id
     inputs = {
         name: runtime.storage.local_path(StoredFile.from_json(value).key, work_dir / "inputs")
-        for name, value in params.get("inputs", {}).items()
+        for name, value in task_inputs(task.params).items()
     }
     last_report = [0.0]
 
@@ -148,8 +150,8 @@ def _make_job(
 
     return Job(
         task_id=task_id,
-        product=product,
-        params={k: v for k, v in params.items() if k != "inputs"},
+        product=task.product,
+        params=params,
         inputs=inputs,
         work_dir=work_dir,
         report_progress=report_progress,

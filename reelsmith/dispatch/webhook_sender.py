@@ -32,9 +32,10 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select, update
 
-from reelsmith.media.netguard import BlockedAddress, blocked_cause, guarded_client
+from reelsmith.inputs.netguard import BlockedAddress, blocked_cause, guarded_client
 from reelsmith.runtime import Runtime
 from reelsmith.services.webhooks import seal_payload
+from reelsmith.store.db import rows_changed
 from reelsmith.store.ids import now_ms
 from reelsmith.store.models import Account, Delivery, Task
 
@@ -113,7 +114,7 @@ class WebhookSender:
                     .where(Delivery.id == delivery_id, Delivery.state == "pending", Delivery.next_attempt_at <= now)
                     .values(next_attempt_at=claim_until)
                 )
-                if done.rowcount == 1:
+                if rows_changed(done) == 1:
                     claimed.append(session.get(Delivery, delivery_id))
         return [delivery for delivery in claimed if delivery is not None]
 

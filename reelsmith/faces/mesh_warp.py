@@ -190,7 +190,7 @@ def delaunay(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     inside = np.clip(points, 0.0, (width - 1.0, height - 1.0))
     subdivision = cv2.Subdiv2D((0, 0, width, height))
     subdivision.insert([(float(x), float(y)) for x, y in inside])
-    corners = subdivision.getTriangleList().reshape(-1, 3, 2).astype(np.float64)
+    corners = np.asarray(subdivision.getTriangleList()).reshape(-1, 3, 2).astype(np.float64)
     # Subdiv2D gives corners, not indices; each is a copy of an inserted point (float32).
     distances = np.linalg.norm(corners[:, :, None, :] - inside[None, None, :, :], axis=3)
     indices = np.argmin(distances, axis=2)

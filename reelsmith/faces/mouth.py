@@ -57,7 +57,8 @@ def interior_colours(skin: np.ndarray) -> tuple[tuple[int, int, int], ...]:
     for colour, brightest in ((throat, 255), (teeth, 235), (tongue, 255)):
         grey = float(colour @ luma_weights)
         colour = np.clip(grey + colourful * (colour - grey), 0, brightest)
-        colours.append(tuple(int(round(value)) for value in colour))
+        red, green, blue = (int(round(value)) for value in colour)
+        colours.append((red, green, blue))
     return tuple(colours)
 
 

@@ -189,7 +189,7 @@ class PipeWriter:
             # After a failed write keep draining, so the producer is never stuck on a full queue.
             if self.error is None:
                 try:
-                    self._pipe.write(memoryview(frame).cast("B"))
+                    self._pipe.write(frame.data.cast("B"))
                 except OSError as exc:
                     self.error = exc
         try:

@@ -1,4 +1,4 @@
-"""Media properties and input checks, read with PyAV.
+"""Media properties, read with PyAV.
 
 PyAV links the FFmpeg libraries directly. There is no ``ffprobe`` binary on
 the machines this runs on (imageio-ffmpeg ships only ``ffmpeg``), so probing
@@ -16,30 +16,13 @@ from pathlib import Path
 import av
 import imageio_ffmpeg
 
-from reelsmith.errors import ApiError, Code, parameter_error
-from reelsmith.media.picture_header import read_picture_header
-
-# Video codecs an input may use: the ones our FFmpeg build decodes and that
-# phones, cameras and editors actually produce.
-VIDEO_CODECS = frozenset({"h264", "hevc", "mpeg4", "vp9", "av1", "prores", "mjpeg"})
-_CODEC_NAMES = "H.264, H.265, MPEG-4, VP9, AV1, ProRes or MJPEG"
-IMAGE_CODECS = frozenset({"png", "mjpeg"})
-IMAGE_MIN_SIDE = 16
-IMAGE_MAX_SIDE = 8192
 _KB = 1024
 _MB = 1024 * 1024
-# Containers often round the duration up by one audio frame; do not refuse for that.
-_DURATION_SLACK = 0.05
-# Audio packets may hold a little more than their timestamps cover (the last packet's padding,
-# an encoder's delay): up to this much plus _HELD_SHARE of the length is not a lie.
-_HELD_SLACK = 0.5
-_HELD_SHARE = 0.02
-_FPS_SLACK = 0.01
 
 # Audio decoders whose every packet holds the same number of samples (the last one padded).
 _FIXED_FRAME_CODECS = frozenset({"aac", "aac_fixed", "mp3", "mp3float", "mp2", "mp2float", "ac3", "ac3_fixed", "eac3"})
 
-_READ_ERRORS = (av.FFmpegError, OSError, ValueError, UnicodeDecodeError, IndexError, StopIteration)
+READ_ERRORS = (av.FFmpegError, OSError, ValueError, UnicodeDecodeError, IndexError, StopIteration)
 
 
 class ProbeError(Exception):
@@ -97,7 +80,7 @@ def probe(path: Path) -> MediaInfo:
     try:
         with av.open(str(path), metadata_errors="replace") as container:
             return _read_info(container)
-    except _READ_ERRORS as exc:
+    except READ_ERRORS as exc:
         raise ProbeError(f"{Path(path).name}: {exc}") from exc
 
 
@@ -142,7 +125,7 @@ def _read_info(container: av.container.InputContainer) -> MediaInfo:
     fps = float(rate) if rate else 0.0
     # Samples per packet where the codec fixes them; 0 where it varies them (Opus, Vorbis).
     fixed = audio is not None and audio.codec_context.name in _FIXED_FRAME_CODECS
-    frame_size = (audio.codec_context.frame_size or 0) if fixed else 0
+    frame_size = (audio.codec_context.frame_size or 0) if audio is not None and fixed else 0
     sample_rate = (audio.codec_context.sample_rate or 0) if audio is not None else 0
     pictures = _Extent(Fraction(video.time_base or 0), 1 / fps if fps else 0.0) if video is not None else _Extent()
     sound = (
@@ -198,14 +181,6 @@ def _header_duration(container: av.container.InputContainer, stream: av.stream.S
     return 0.0
 
 
-def _decodable(codec: str) -> bool:
-    try:
-        av.codec.Codec(codec, "r")
-    except (av.FFmpegError, ValueError):
-        return False
-    return True
-
-
 def format_size(size: int) -> str:
     """A byte count as people read it in a message: ``78.96 GB``, ``300 MB``, ``64 KB``, ``100 bytes``."""
     if size >= 1024 * _MB:
@@ -215,109 +190,3 @@ def format_size(size: int) -> str:
     if size >= _KB:
         return f"{size / _KB:.4g} KB"
     return f"{size} bytes"
-
-
-def _num(value: float) -> str:
-    return f"{round(value, 2):g}"
-
-
-def check_video(
-    info_or_path: MediaInfo | Path,
-    *,
-    field: str,
-    max_seconds: float | None,
-    max_fps: float | None,
-    require_audio: bool,
-    max_bytes: int | None = None,
-) -> MediaInfo:
-    """Check an input video against the contract's limits; :class:`ApiError` names the rule.
-
-    ``max_bytes`` applies only when a path is given.
-    """
-    if isinstance(info_or_path, MediaInfo):
-        info = info_or_path
-    else:
-        info = _probe_video(Path(info_or_path), field, max_bytes)
-    if not info.has_video:
-        raise parameter_error(f"{field} could not be read as a video")
-    _check_length(info, field)
-    if info.video_codec not in VIDEO_CODECS or not _decodable(info.video_codec):
-        raise ApiError(
-            Code.BAD_ENCODING,
-            f"{field} is encoded as {info.video_codec}, which this server does not decode; use {_CODEC_NAMES}",
-        )
-    if max_seconds is not None and info.duration > max_seconds + _DURATION_SLACK:
-        said = _header_says(info)
-        raise ApiError(Code.TOO_LONG, f"{field} is {info.duration:.1f} s long{said}; the limit is {max_seconds:g} s")
-    if max_fps is not None and info.fps > max_fps + _FPS_SLACK:
-        raise ApiError(Code.FPS_TOO_HIGH, f"{field} is {_num(info.fps)} fps; the limit is {max_fps:g} fps")
-    if require_audio and not info.has_audio:
-        raise ApiError(Code.NO_AUDIO, f"{field} has no audio track, and this task needs one")
-    return info
-
-
-def _check_length(info: MediaInfo, field: str) -> None:
-    """Refuse what cannot be measured or whose timing hides what it holds (1003). A header that
-    merely disagrees with the streams is not refused: the streams' length is used instead."""
-    if info.duration <= 0:
-        claim = f" (its header's {info.header_duration:.1f} s is not trusted)" if info.header_duration > 0 else ""
-        raise parameter_error(f"{field} has no timed video or audio packets, so its length cannot be measured{claim}")
-    if info.audio_held_seconds > info.audio_seconds * (1 + _HELD_SHARE) + _HELD_SLACK:
-        raise parameter_error(
-            f"{field}'s header times its audio at {info.audio_seconds:.1f} s, but the audio holds "
-            f"{info.audio_held_seconds:.1f} s of sound: the header disagrees with the streams"
-        )
-
-
-def _header_says(info: MediaInfo) -> str:
-    """A note for a length refusal when the header claims less: the client may have read the
-    header and believe the file is within the limit."""
-    if not 0 < info.header_duration < info.duration - _DURATION_SLACK:
-        return ""
-    return f" (its header says {info.header_duration:.1f} s)"
-
-
-def _probe_video(path: Path, field: str, max_bytes: int | None) -> MediaInfo:
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise parameter_error(f"{field} could not be read as a video") from exc
-    if max_bytes is not None and size > max_bytes:
-        raise ApiError(Code.TOO_LARGE, f"{field} is larger than {format_size(max_bytes)}")
-    try:
-        return probe(path)
-    except ProbeError as exc:
-        raise parameter_error(f"{field} could not be read as a video") from exc
-
-
-def check_image(path: Path, *, field: str, max_pixels: int | None = None) -> tuple[int, int]:
-    """Decode a PNG or JPEG input and return ``(width, height)``; sides must be 16 to 8192 px,
-    and the picture at most ``max_pixels`` where given (the product's own rule). The size the
-    header states is checked before anything decodes: a small file can claim a huge canvas."""
-    header = read_picture_header(path)
-    if header is not None:
-        _check_sides(header.width, header.height, field, max_pixels)
-    try:
-        with av.open(str(path), metadata_errors="replace") as container:
-            stream = container.streams.video[0]
-            if stream.codec_context.name == "apng":
-                raise parameter_error(f"{field} is animated; send a still PNG or JPEG")
-            if stream.codec_context.name not in IMAGE_CODECS:
-                raise parameter_error(f"{field} is not a PNG or JPEG image")
-            _check_sides(stream.codec_context.width, stream.codec_context.height, field, max_pixels)
-            frame = next(container.decode(stream))
-    except _READ_ERRORS as exc:
-        raise parameter_error(f"{field} could not be read as an image") from exc
-    _check_sides(frame.width, frame.height, field, max_pixels)
-    return frame.width, frame.height
-
-
-def _check_sides(width: int, height: int, field: str, max_pixels: int | None = None) -> None:
-    if not width or not height:
-        return
-    if min(width, height) < IMAGE_MIN_SIDE or max(width, height) > IMAGE_MAX_SIDE:
-        raise parameter_error(
-            f"{field} is {width}x{height} px; images must be {IMAGE_MIN_SIDE} to {IMAGE_MAX_SIDE} px on each side"
-        )
-    if max_pixels is not None and width * height > max_pixels:
-        raise parameter_error(f"{field} is {width}x{height} px; at most {max_pixels / 1_000_000:g} MP")

@@ -11,7 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
+
+from reelsmith.products.catalog import Catalog
+
+ParamsT = TypeVar("ParamsT")
 
 
 class PipelineError(Exception):
@@ -32,10 +36,12 @@ class EngineUnavailable(Exception):
 
 
 @dataclass
-class Job:
+class Job(Generic[ParamsT]):
+    """One task's work: ``params`` is its product's params dataclass (reelsmith/products)."""
+
     task_id: str
     product: str
-    params: dict[str, Any]
+    params: ParamsT
     inputs: dict[str, Path]
     work_dir: Path
     report_progress: Callable[[int], None]
@@ -59,21 +65,40 @@ class Stage:
 
 
 class Pipeline(Protocol):
-    """What every product engine provides. Catalog methods list what it can really make."""
+    """What every product engine provides: it runs jobs, and says what it can really make."""
 
     engine: str
 
-    def run(self, job: Job) -> PipelineResult: ...
+    def run(self, job: Job[Any]) -> PipelineResult: ...
 
-    def catalog(self) -> dict[str, Sequence[dict[str, Any]]]:
-        """Optional lists for the catalog endpoints: ``effects``, ``models``, ``languages``, ``voices``."""
+    def catalog(self) -> Catalog:
+        """What the catalog endpoints list for this engine (empty lists where it offers none)."""
+        ...
+
+
+@runtime_checkable
+class EffectPreviews(Protocol):
+    """A pipeline that shows its effects: a thumbnail and a short clip of each."""
+
+    def render_preview(self, code: str, folder: Path) -> tuple[Path, Path]:
+        """The effect's preview clip and thumbnail, made once into ``folder``; KeyError for an
+        unknown effect."""
+        ...
+
+
+@runtime_checkable
+class VoicePreviews(Protocol):
+    """A pipeline whose voices can be heard before a task: an MP3 of each saying a sentence."""
+
+    def render_voice_preview(self, voice_id: str, folder: Path) -> Path:
+        """The voice's preview MP3, made once into ``folder``; KeyError for an unknown voice."""
         ...
 
 
 class StageProgress:
     """Maps progress within weighted stages onto the task's 0-100 bar."""
 
-    def __init__(self, job: Job, stages: Sequence[Stage]) -> None:
+    def __init__(self, job: Job[Any], stages: Sequence[Stage]) -> None:
         self._job = job
         total = sum(stage.weight for stage in stages) or 1.0
         self._start: dict[str, float] = {}

@@ -1,38 +1,29 @@
 """Which pipeline runs each engine, and what the installed engines offer.
 
-The three built-in engines are looked up by module path; a product whose module is not in this
-build is reported unavailable with a reason, and its tasks fail at once with that reason (and
-a refund). Operators add or replace engines with ``REELSMITH_ENGINE_PLUGINS``.
+The built-in engines are the products' pipelines (each product module names its own); a
+product whose pipeline is not in this build is reported unavailable with a reason, and its
+tasks fail at once with that reason (and a refund). Operators add or replace engines with
+``REELSMITH_ENGINE_PLUGINS``.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
-from typing import Any
 
-from reelsmith.pipelines.base import EngineUnavailable, Pipeline
+from reelsmith.pipelines.base import EffectPreviews, EngineUnavailable, Pipeline, VoicePreviews
+from reelsmith.products import PRODUCTS, product_of_engine
+from reelsmith.products.catalog import Catalog
 from reelsmith.settings import Settings
 
 log = logging.getLogger("reelsmith.engines")
 
-PRODUCT_ENGINE = {
-    "character_swap": "character-swap",
-    "video_translation": "video-translation",
-    "image2video": "image2video",
-}
+BUILTIN = {product.engine: product.pipeline for product in PRODUCTS.values()}
 
-BUILTIN = {
-    "character-swap": "reelsmith.pipelines.character_swap:CharacterSwapPipeline",
-    "video-translation": "reelsmith.pipelines.video_translation:VideoTranslationPipeline",
-    "image2video": "reelsmith.pipelines.image2video:Image2VideoPipeline",
-}
 
-PRODUCT_TITLE = {
-    "character-swap": "Character Swap",
-    "video-translation": "Video Translation",
-    "image2video": "Image to Video",
-}
+def _title(engine: str) -> str:
+    product = product_of_engine(engine)
+    return product.title if product is not None else engine
 
 
 class PipelineRegistry:
@@ -49,7 +40,7 @@ class PipelineRegistry:
         if engine in self._missing:
             raise EngineUnavailable(self._missing[engine])
         target = self._targets.get(engine)
-        title = PRODUCT_TITLE.get(engine, engine)
+        title = _title(engine)
         try:
             if target is None:
                 raise EngineUnavailable(f"no engine named {engine!r} is configured")
@@ -61,7 +52,7 @@ class PipelineRegistry:
                     f"the {title} engine is not installed on this server "
                     f"(module {module_name} not found: {exc.name}); the credits were refunded"
                 ) from exc
-            pipeline = getattr(module, class_name)(self.settings)
+            pipeline: Pipeline = getattr(module, class_name)(self.settings)
         except EngineUnavailable as exc:
             self._missing[engine] = str(exc)
             raise
@@ -73,16 +64,31 @@ class PipelineRegistry:
         self._loaded[engine] = pipeline
         return pipeline
 
-    def catalog(self, name: str) -> list[dict[str, Any]]:
-        """Entries of one catalog (``effects``, ``models``, ``languages``, ``voices``) across
-        every installed engine; empty when none offers it."""
-        entries: list[dict[str, Any]] = []
+    def _installed(self) -> list[Pipeline]:
+        pipelines = []
         for engine in self._targets:
             try:
-                pipeline = self.load(engine)
+                pipelines.append(self.load(engine))
             except EngineUnavailable:
                 continue
-            catalog = getattr(pipeline, "catalog", None)
-            if catalog is not None:
-                entries.extend(catalog().get(name, ()))
-        return entries
+        return pipelines
+
+    def catalog(self) -> Catalog:
+        """What every installed engine offers, together."""
+        return Catalog.merged(pipeline.catalog() for pipeline in self._installed())
+
+    def effect_previews(self, engine: str) -> EffectPreviews | None:
+        """``engine``'s effect previews, where it is installed and shows them."""
+        try:
+            pipeline = self.load(engine)
+        except EngineUnavailable:
+            return None
+        return pipeline if isinstance(pipeline, EffectPreviews) else None
+
+    def voice_previews(self, engine: str) -> VoicePreviews | None:
+        """``engine``'s voice previews, where it is installed and plays them."""
+        try:
+            pipeline = self.load(engine)
+        except EngineUnavailable:
+            return None
+        return pipeline if isinstance(pipeline, VoicePreviews) else None

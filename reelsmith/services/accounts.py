@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from reelsmith.errors import ApiError, Code
 from reelsmith.settings import Settings
-from reelsmith.store.db import Database
+from reelsmith.store.db import Database, rows_changed
 from reelsmith.store.models import Account
 
 PLANS = ("free", "pro")
@@ -159,7 +159,7 @@ class AccountService:
                 .where(Account.id == account.id, Account.credit + credits >= 0, Account.credit + credits <= MAX_CREDITS)
                 .values(credit=Account.credit + credits)
             )
-            if done.rowcount != 1:
+            if rows_changed(done) != 1:
                 change = f"remove {-credits}" if credits < 0 else f"add {credits}"
                 raise ValueError(f"balance is {account.credit}; cannot {change}")
         return self.find(ref)

@@ -6,6 +6,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from reelsmith.errors import ApiError, Code
+from reelsmith.store.db import rows_changed
 from reelsmith.store.models import Account, Task
 
 
@@ -17,7 +18,7 @@ def charge_credits(session: Session, account_id: int, amount: int) -> None:
     done = session.execute(
         update(Account).where(Account.id == account_id, Account.credit >= amount).values(credit=Account.credit - amount)
     )
-    if done.rowcount != 1:
+    if rows_changed(done) != 1:
         raise ApiError(Code.NO_CREDITS, f"insufficient credits: this request costs {amount}")
 
 
@@ -26,7 +27,7 @@ def refund_task(session: Session, task: Task) -> None:
     if task.credits_charged <= 0:
         return
     done = session.execute(update(Task).where(Task.id == task.id, Task.refunded.is_(False)).values(refunded=True))
-    if done.rowcount == 1:
+    if rows_changed(done) == 1:
         session.execute(
             update(Account).where(Account.id == task.account_id).values(credit=Account.credit + task.credits_charged)
         )

@@ -16,7 +16,7 @@ from reelsmith.errors import is_disk_full
 from reelsmith.services.credits import refund_task
 from reelsmith.services.webhooks import enqueue_delivery
 from reelsmith.storage.signing import UrlSigner
-from reelsmith.store.db import Database
+from reelsmith.store.db import Database, rows_changed
 from reelsmith.store.ids import now_ms
 from reelsmith.store.models import Task
 
@@ -82,7 +82,7 @@ class TaskLifecycle:
                     update_time=now,
                 )
             )
-            if done.rowcount != 1:
+            if rows_changed(done) != 1:
                 return None
             task = session.get(Task, task_id)
             assert task is not None
@@ -107,7 +107,7 @@ class TaskLifecycle:
                 .where(Task.id == task_id, Task.lease_owner == owner, Task.status == 2, Task.deleted.is_(False))
                 .values(lease_expires=now + self.lease_ms)
             )
-            return done.rowcount == 1
+            return rows_changed(done) == 1
 
     def set_progress(self, task_id: str, owner: str, progress: int) -> bool:
         with self.db.write() as session:
@@ -116,7 +116,7 @@ class TaskLifecycle:
                 .where(Task.id == task_id, Task.lease_owner == owner, Task.status == 2)
                 .values(progress=max(0, min(progress, 99)), update_time=now_ms())
             )
-            return done.rowcount == 1
+            return rows_changed(done) == 1
 
     def complete(self, task_id: str, owner: str, result: dict[str, Any]) -> bool:
         with self.db.write() as session:
@@ -125,7 +125,7 @@ class TaskLifecycle:
                 .where(Task.id == task_id, Task.lease_owner == owner, Task.status == 2)
                 .values(status=3, progress=100, result=result, lease_expires=None, update_time=now_ms())
             )
-            if done.rowcount != 1:
+            if rows_changed(done) != 1:
                 return False
             self._status_changed(session, task_id, 3)
             return True

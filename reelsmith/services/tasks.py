@@ -2,49 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
-from reelsmith.dispatch.publisher import Publisher
+from reelsmith.broker.publisher import Publisher
 from reelsmith.errors import ApiError, Code
-from reelsmith.media.fetch import checked_url
-from reelsmith.media.netguard import BlockedAddress, IPNetwork, check_url_host
+from reelsmith.products.common import Product, params_to_json
 from reelsmith.services.accounts import Caller
 from reelsmith.services.credits import charge_credits, refund_task
 from reelsmith.storage.base import Storage, StoredFile
-from reelsmith.store.db import Database
+from reelsmith.store.db import Database, rows_changed
 from reelsmith.store.ids import is_object_id, new_object_id, now_ms
-from reelsmith.store.models import Task, TaskRecord
-
-
-def checked_webhook(url: str, field: str, allowed: Sequence[IPNetwork]) -> str:
-    """An optional webhook URL: empty, or a well-formed http(s) URL whose host is not a private or
-    local address in any notation, judged by the guard every delivery uses (so that a task is
-    never charged for a webhook its deliveries would refuse). Host names are resolved and checked
-    at each delivery, since DNS answers can change until then."""
-    if not url.strip():
-        return ""
-    url = checked_url(url, field)
-    try:
-        check_url_host(url, allowed)
-    except BlockedAddress as exc:
-        raise ApiError(
-            Code.PARAMETER,
-            f"{field} points to a private or local address ({exc.detail}); set REELSMITH_ALLOW_NETWORKS to allow it",
-        ) from exc
-    return url
+from reelsmith.store.models import Task, TaskRecord, task_inputs
 
 
 @dataclass
 class NewTask:
     """A validated, priced request for one task; ``inputs`` are already in storage."""
 
-    product: str
-    engine: str
-    params: dict[str, Any]
+    product: Product
+    params: object  # an instance of the product's params_type
     inputs: dict[str, StoredFile]
     price: int
     webhook_url: str = ""
@@ -75,12 +54,12 @@ class TaskService:
             Task(
                 id=new_object_id(),
                 account_id=caller.account_id,
-                product=item.product,
-                engine=item.engine,
+                product=item.product.name,
+                engine=item.product.engine,
                 status=1,
                 progress=0,
                 params={
-                    **item.params,
+                    **params_to_json(item.params),
                     "inputs": {k: v.to_json() for k, v in item.inputs.items()},
                     "base_url": base_url,
                 },
@@ -174,7 +153,7 @@ class TaskService:
                     .where(Task.id == task.id, Task.status == task.status, Task.status != 2, Task.deleted.is_(False))
                     .values(deleted=True, update_time=now_ms())
                 )
-                if done.rowcount != 1:
+                if rows_changed(done) != 1:
                     refused.append({"_id": task_id, "msg": "the task is still processing"})
                     continue
                 if task.status == 1:
@@ -187,6 +166,6 @@ class TaskService:
 
 
 def _file_keys(task: Task | TaskRecord) -> list[str]:
-    keys = [value["key"] for value in task.params.get("inputs", {}).values()]
+    keys = [value["key"] for value in task_inputs(task.params).values()]
     keys += [value["key"] for value in task.result.get("files", {}).values()]
     return keys

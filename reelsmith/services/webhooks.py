@@ -21,18 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reelsmith.errors import ApiError, Code
+from reelsmith.products import product_named
 from reelsmith.services.accounts import Caller
 from reelsmith.storage.base import StoredFile
 from reelsmith.storage.signing import UrlSigner
 from reelsmith.store.db import Database
 from reelsmith.store.ids import now_ms
-from reelsmith.store.models import Delivery, Task
-
-PRODUCT_TYPE = {
-    "character_swap": "character swap",
-    "video_translation": "video translate",
-    "image2video": "image2video",
-}
+from reelsmith.store.models import Delivery, Task, task_base_url
 
 
 class WebhookBodyError(Exception):
@@ -48,7 +43,7 @@ def webhook_payload(task: Task, status: int, signer: UrlSigner, base_url: str) -
     payload: dict[str, Any] = {
         "_id": task.id,
         "status": status,
-        "type": PRODUCT_TYPE[task.product],
+        "type": product_named(task.product).webhook_type,
         "url": url,
         "video_status": status,
         "video": url,
@@ -66,7 +61,7 @@ def enqueue_delivery(session: Session, task: Task, status: int, signer: UrlSigne
     for a webhook. The sender picks it up from there."""
     if not task.webhook_url:
         return
-    base_url = public_url or task.params.get("base_url", "")
+    base_url = public_url or task_base_url(task.params)
     payload = webhook_payload(task, status, signer, base_url)
     session.add(pending_delivery(task.id, task.account_id, task.webhook_url, status, payload))
 
@@ -148,7 +143,7 @@ def open_body(body: dict[str, Any], client_id: str, api_key: str) -> dict[str, A
         padded = decryptor.update(base64.b64decode(data_encrypt)) + decryptor.finalize()
         unpadder = padding.PKCS7(128).unpadder()
         plain = unpadder.update(padded) + unpadder.finalize()
-        return json.loads(plain)  # type: ignore[no-any-return]
+        return json.loads(plain)
     except (ValueError, UnicodeDecodeError) as exc:
         raise WebhookBodyError("dataEncrypt does not decrypt with this API key") from exc
 

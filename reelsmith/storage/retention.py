@@ -7,7 +7,8 @@ import shutil
 import threading
 from pathlib import Path
 
-from reelsmith.runtime import Runtime
+from reelsmith.settings import Settings
+from reelsmith.storage.base import Storage
 from reelsmith.store.ids import now_ms
 
 log = logging.getLogger("reelsmith.retention")
@@ -16,11 +17,11 @@ log = logging.getLogger("reelsmith.retention")
 SCRATCH_MAX_AGE_MS = 86_400_000
 
 
-def sweep_expired(runtime: Runtime) -> int:
+def sweep_expired(storage: Storage, settings: Settings) -> int:
     """Delete every stored file past retention, and scratch files that workers killed mid-task
     left behind a day ago or more; returns how many stored files were deleted."""
-    removed = runtime.storage.sweep(now_ms() - runtime.settings.retention_ms)
-    _sweep_scratch(runtime.settings.work_dir, now_ms() - SCRATCH_MAX_AGE_MS)
+    removed = storage.sweep(now_ms() - settings.retention_ms)
+    _sweep_scratch(settings.work_dir, now_ms() - SCRATCH_MAX_AGE_MS)
     if removed:
         log.info("retention sweep deleted %d files", removed)
     return removed
@@ -29,8 +30,9 @@ def sweep_expired(runtime: Runtime) -> int:
 class RetentionSweeper:
     """Runs :func:`sweep_expired` every ``retention_sweep_seconds`` in a background thread."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, storage: Storage, settings: Settings) -> None:
+        self.storage = storage
+        self.settings = settings
 
     def start(self, stop: threading.Event) -> None:
         threading.Thread(target=self._run, args=(stop,), name="retention", daemon=True).start()
@@ -38,10 +40,10 @@ class RetentionSweeper:
     def _run(self, stop: threading.Event) -> None:
         while True:
             try:
-                sweep_expired(self.runtime)
+                sweep_expired(self.storage, self.settings)
             except Exception:
                 log.exception("retention sweep failed")
-            if stop.wait(self.runtime.settings.retention_sweep_seconds):
+            if stop.wait(self.settings.retention_sweep_seconds):
                 return
 
 

@@ -7,13 +7,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import ClauseElement, Connection, Dialect, Engine, Executable, Row, create_engine, event
+from sqlalchemy import (
+    ClauseElement,
+    Connection,
+    CursorResult,
+    Dialect,
+    Engine,
+    Executable,
+    Result,
+    Row,
+    create_engine,
+    event,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -29,7 +41,7 @@ class Database:
             _configure_sqlite(self.engine)
             # BEGIN IMMEDIATE takes the write lock at the start, so two writers never both
             # read and then fail to upgrade their lock (SQLITE_BUSY without waiting).
-            writer = self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+            writer: Engine = self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
         else:
             self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
             writer = self.engine
@@ -83,7 +95,7 @@ class Database:
             self._read_connection()
             cursor = self._local.cursor
             cursor.execute(plan.sql, plan.arguments(params))
-            return cursor.fetchone()  # type: ignore[no-any-return]
+            return cursor.fetchone()
         except self.engine.dialect.loaded_dbapi.Error:
             self._local.connection = None
             raise
@@ -118,7 +130,7 @@ class _RawPlan:
 
     @classmethod
     def compile(cls, statement: ClauseElement, dialect: Dialect) -> _RawPlan:
-        compiled = statement.compile(dialect=dialect)
+        compiled = cast("SQLCompiler", statement.compile(dialect=dialect))
         positions = tuple(compiled.positiontup or ()) if compiled.positional else None
         return cls(compiled.string, dict(compiled.params), positions)
 
@@ -129,7 +141,7 @@ class _RawPlan:
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: Any, _record: object) -> None:
         # Let SQLAlchemy's "begin" event below issue BEGIN itself (pysqlite's own is lazy).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -142,7 +154,13 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(connection: Connection) -> None:
         begin = connection.get_execution_options().get("sqlite_begin", "BEGIN")
         if begin:
             connection.exec_driver_sql(begin)
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed (``Session.execute`` is typed loosely: it is a
+    ``CursorResult`` for these)."""
+    return cast("CursorResult[Any]", result).rowcount

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,7 +49,7 @@ class Task(Base):
     engine: Mapped[str] = mapped_column(String(64))
     status: Mapped[int] = mapped_column(Integer, default=1)
     progress: Mapped[int] = mapped_column(Integer, default=0)
-    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    params: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     fail_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     error_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -107,7 +108,7 @@ class TaskRecord:
     engine: str
     status: int
     progress: int
-    params: dict[str, Any]
+    params: Mapping[str, object]
     result: dict[str, Any]
     fail_reason: str | None
     error_code: int | None
@@ -146,3 +147,16 @@ _TASK_FIELDS = tuple(TaskRecord.__dataclass_fields__)
 _JSON_FIELDS = (_TASK_FIELDS.index("params"), _TASK_FIELDS.index("result"))
 _BOOL_FIELDS = (_TASK_FIELDS.index("refunded"), _TASK_FIELDS.index("deleted"))
 assert _TASK_FIELDS == tuple(column.name for column in Task.__table__.columns), "TaskRecord must mirror the table"
+
+
+# What the task table keeps in ``params`` beside the product's own fields (reelsmith/products).
+def task_inputs(params: Mapping[str, object]) -> dict[str, dict[str, Any]]:
+    """The task's input files by name, as stored (``StoredFile.to_json``)."""
+    value = params.get("inputs")
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def task_base_url(params: Mapping[str, object]) -> str:
+    """Where the task's creator reached us: its webhooks link results from there."""
+    value = params.get("base_url")
+    return value if isinstance(value, str) else ""

@@ -10,13 +10,14 @@ containing ``fail`` makes it fail with a user-facing reason. It is plugged in th
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import time
-from typing import Any
 
 from reelsmith.media.probe import ffmpeg_exe, probe
 from reelsmith.pipelines.base import Job, PipelineError, PipelineResult, Stage, StageProgress
+from reelsmith.products.catalog import Catalog, EffectEntry, ModelEntry
 from reelsmith.settings import Settings
 
 # How to plug this engine in: REELSMITH_ENGINE_PLUGINS=<this>
@@ -31,37 +32,17 @@ class StillVideoPipeline:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def catalog(self) -> dict[str, list[dict[str, Any]]]:
-        return {
-            "effects": [
-                {
-                    "_id": "000000000000000000000001",
-                    "name": "Still",
-                    "effect_code": "still_1",
-                    "logo": "",
-                    "video_url": "",
-                    "create_time": 0,
-                },
-            ],
-            "models": [
-                {
-                    "value": "test-still-v1",
-                    "label": "Still",
-                    "description": "test engine",
-                    "resolutionList": [],
-                    "durationList": [5, 10],
-                    "maxCount": 4,
-                    "supportedLastFrame": False,
-                    "isPro": False,
-                },
-            ],
-        }
+    def catalog(self) -> Catalog:
+        return Catalog(
+            effects=(EffectEntry(code="still_1", name="Still", previews=False),),
+            models=(ModelEntry(value="test-still-v1", label="Still", description="test engine", max_count=4),),
+        )
 
-    def run(self, job: Job) -> PipelineResult:
+    def run(self, job: Job[object]) -> PipelineResult:
         steps = int(os.environ.get("REELSMITH_TEST_STEPS", "1"))
         step_seconds = float(os.environ.get("REELSMITH_TEST_STEP_SECONDS", "0"))
         progress = StageProgress(job, [Stage("wait", 1), Stage("encode", 1)])
-        if "fail" in job.params.get("prompt", ""):
+        if "fail" in getattr(job.params, "prompt", ""):
             raise PipelineError("the prompt asked this test engine to fail")
         for step in range(steps):
             time.sleep(step_seconds)
@@ -102,7 +83,7 @@ class PremiumStillVideoPipeline(StillVideoPipeline):
     """The still engine with a second, premium model (``isPro``), as an operator's premium
     model would be listed."""
 
-    def catalog(self) -> dict[str, list[dict[str, Any]]]:
+    def catalog(self) -> Catalog:
         catalog = super().catalog()
-        premium = {**catalog["models"][0], "value": "test-still-premium", "label": "Still premium", "isPro": True}
-        return {**catalog, "models": [*catalog["models"], premium]}
+        premium = dataclasses.replace(catalog.models[0], value="test-still-premium", label="Still premium", is_pro=True)
+        return dataclasses.replace(catalog, models=(*catalog.models, premium))

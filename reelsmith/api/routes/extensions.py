@@ -19,7 +19,7 @@ from reelsmith.api.auth import RuntimeDep, UploaderDep
 from reelsmith.api.envelope import ok
 from reelsmith.api.presenters import base_url_of
 from reelsmith.errors import ApiError, Code
-from reelsmith.media.fetch import sniff
+from reelsmith.inputs.fetch import sniff
 from reelsmith.services.disk_room import short_of_room
 from reelsmith.storage.signing import FILES_PREFIX
 

@@ -10,46 +10,42 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from reelsmith.api.auth import CallerDep, CreatorDep, PollerDep, RuntimeDep
 from reelsmith.api.envelope import ok
-from reelsmith.api.presenters import PUBLIC_ASSET_HEADERS, base_url_of, presenter_for, with_base_url
-from reelsmith.api.schemas import IdsRequest, Image2VideoBatchRequest, Image2VideoRequest, UpdateVideoAudioRequest
-from reelsmith.pipelines.base import EngineUnavailable
-from reelsmith.services.image2video import AudioOrder, Image2VideoOrder, create_audio_update, create_image2video
+from reelsmith.api.presenters import PUBLIC_ASSET_HEADERS, base_url_of, presenter_for
+from reelsmith.api.schemas import IdsRequest
+from reelsmith.products import image2video as product
+from reelsmith.products.catalog import effect_view, model_view
+from reelsmith.products.image2video import Image2VideoBatchRequest, Image2VideoRequest, UpdateVideoAudioRequest
+from reelsmith.services.image2video import Image2VideoService
 
 router = APIRouter(tags=["Image to Video"])
-PRODUCT = "image2video"
-ENGINE = "image2video"
 
 
 @router.post("/api/open/v4/image2Video/createBySourcePrompt", summary="Create a video from one image")
 async def create(body: Image2VideoRequest, request: Request, caller: CreatorDep, runtime: RuntimeDep) -> JSONResponse:
-    [task] = await create_image2video(
-        runtime, caller, Image2VideoOrder(**body.model_dump()), base_url=base_url_of(runtime, request)
-    )
-    return ok(presenter_for(runtime, request, caller).image2video_created(task))
+    [task] = await runtime.service(Image2VideoService).create(caller, body, base_url=base_url_of(runtime, request))
+    return ok(product.created_view(task, presenter_for(runtime, request, caller).owner))
 
 
 @router.post("/api/open/v4/image2Video/createBySourcePrompt/batch", summary="Create several variations")
 async def create_batch(
     body: Image2VideoBatchRequest, request: Request, caller: CreatorDep, runtime: RuntimeDep
 ) -> JSONResponse:
-    tasks = await create_image2video(
-        runtime, caller, Image2VideoOrder(**body.model_dump()), batch=True, base_url=base_url_of(runtime, request)
-    )
-    present = presenter_for(runtime, request, caller)
-    return ok({"successList": [present.image2video_created(t) for t in tasks], "errorList": []})
+    tasks = await runtime.service(Image2VideoService).create(caller, body, base_url=base_url_of(runtime, request))
+    owner = presenter_for(runtime, request, caller).owner
+    return ok({"successList": [product.created_view(t, owner) for t in tasks], "errorList": []})
 
 
 @router.post("/api/open/v4/image2Video/resultsByIds", summary="Status and results of several tasks")
 def results_by_ids(body: IdsRequest, request: Request, caller: PollerDep, runtime: RuntimeDep) -> JSONResponse:
     present = presenter_for(runtime, request, caller)
-    tasks = runtime.tasks.get_many(caller, body.ids, product=PRODUCT)
-    return ok({"result": [present.image2video_result(t) for t in tasks]})
+    tasks = runtime.tasks.get_many(caller, body.ids, product=product.NAME)
+    return ok({"result": [product.result_view(t, present.owner, present.link) for t in tasks]})
 
 
 @router.get("/api/open/v4/image2Video/effects", summary="The installed effects")
 def effects(request: Request, caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
     base_url = base_url_of(runtime, request)
-    result = [with_base_url(effect, base_url) for effect in runtime.registry.catalog("effects")]
+    result = [effect_view(effect, base_url) for effect in runtime.registry.catalog().effects]
     return ok({"result": result, "count": len(result)})
 
 
@@ -59,16 +55,12 @@ def effects(request: Request, caller: CallerDep, runtime: RuntimeDep) -> JSONRes
     tags=["reelsmith extensions"],
 )
 async def effect_preview(code: str, name: str, runtime: RuntimeDep) -> Response:
-    if name not in ("thumbnail.jpg", "preview.mp4"):
+    previews = runtime.registry.effect_previews(product.PRODUCT.engine)
+    if name not in ("thumbnail.jpg", "preview.mp4") or previews is None:
         return JSONResponse({"code": 404, "msg": "no such preview"}, status_code=404)
     try:
-        pipeline = runtime.registry.load(ENGINE)
-        clip, thumbnail = await asyncio.to_thread(
-            pipeline.render_preview,
-            code,
-            runtime.settings.data_dir / "previews",  # type: ignore[attr-defined]
-        )
-    except (EngineUnavailable, KeyError, AttributeError):
+        clip, thumbnail = await asyncio.to_thread(previews.render_preview, code, runtime.settings.data_dir / "previews")
+    except KeyError:
         return JSONResponse({"code": 404, "msg": f"no effect {code!r}"}, status_code=404)
     if name == "preview.mp4":
         return FileResponse(clip, media_type="video/mp4", headers=PUBLIC_ASSET_HEADERS)
@@ -79,13 +71,13 @@ async def effect_preview(code: str, name: str, runtime: RuntimeDep) -> Response:
 async def update_video_audio(
     body: UpdateVideoAudioRequest, request: Request, caller: CreatorDep, runtime: RuntimeDep
 ) -> JSONResponse:
-    task = await create_audio_update(runtime, caller, AudioOrder(**body.model_dump()), base_url_of(runtime, request))
-    return ok(presenter_for(runtime, request, caller).image2video_created(task))
+    task = await runtime.service(Image2VideoService).update_audio(caller, body, base_url_of(runtime, request))
+    return ok(product.created_view(task, presenter_for(runtime, request, caller).owner))
 
 
 @router.post("/api/open/v4/image2Video/delbyids", summary="Delete tasks and their files")
 def delete_by_ids(body: IdsRequest, caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
-    deleted, refused = runtime.tasks.delete(caller, body.ids, product=PRODUCT)
+    deleted, refused = runtime.tasks.delete(caller, body.ids, product=product.NAME)
     return ok({"successIds": deleted, "noPermissionItems": refused})
 
 
@@ -95,4 +87,4 @@ def model_list(
     runtime: RuntimeDep,
     types: Annotated[list[str] | None, Query(alias="types[]", description="1501 = image to video")] = None,
 ) -> JSONResponse:
-    return ok(runtime.registry.catalog("models"))
+    return ok([model_view(model) for model in runtime.registry.catalog().models])

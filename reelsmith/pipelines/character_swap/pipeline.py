@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import ExitStack
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -36,9 +35,10 @@ from reelsmith.pipelines.character_swap.animate import Animator
 from reelsmith.pipelines.character_swap.character import Character
 from reelsmith.pipelines.character_swap.eyelids import BlinkFollower
 from reelsmith.pipelines.character_swap.replace import FaceReplacer
+from reelsmith.products.catalog import Catalog
+from reelsmith.products.character_swap import CharacterSwapParams
 from reelsmith.settings import Settings
 
-MODEL_NAME = "reelsmith-character-v1"
 SHORT_SIDE = {"480p": 480, "720p": 720, "1080p": 1080}
 STAGES = [Stage("character", 0.3), Stage("swap", 10), Stage("sound", 0.3)]
 # Progress is reported (and cancellation checked) once per this many frames.
@@ -54,27 +54,27 @@ class CharacterSwapPipeline:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def catalog(self) -> dict[str, Sequence[dict[str, Any]]]:
-        return {}
+    def catalog(self) -> Catalog:
+        return Catalog()
 
-    def run(self, job: Job) -> PipelineResult:
+    def run(self, job: Job[CharacterSwapParams]) -> PipelineResult:
         params = job.params
         progress = StageProgress(job, STAGES)
         source = job.inputs["video"]
         info = probe(source)
         if not info.has_video or info.fps <= 0:
             raise PipelineError("the video has no readable picture")
-        seconds = min(float(params["duration"]), info.duration)
+        seconds = min(params.duration, info.duration)
         picture = load_picture(job.inputs["image"])
         report = SwapReport()
-        if params["mode"] == "replace":
-            size = output_size(info.display_width, info.height, params["resolution"])
+        if params.mode == "replace":
+            size = output_size(info.display_width, info.height, params.resolution)
             character = Character.from_picture(picture)
             progress.update("character", 1.0)
             frames = swap_frames(read_frames(source, size, seconds), character, size, info.fps, report)
         else:
             # The character is what is shown: the output has the picture's aspect.
-            size = output_size(picture.shape[1], picture.shape[0], params["resolution"])
+            size = output_size(picture.shape[1], picture.shape[0], params.resolution)
             animator = Animator(cv2.resize(picture, size, interpolation=cv2.INTER_AREA))
             progress.update("character", 1.0)
             driver_size = output_size(info.display_width, info.height, _DRIVER_RESOLUTION)
@@ -181,7 +181,9 @@ def swap_file(
         job = Job(
             task_id="local",
             product="character_swap",
-            params={"mode": mode, "duration": seconds or info.duration, "resolution": resolution},
+            params=CharacterSwapParams(
+                image_url="", video_url="", duration=seconds or info.duration, resolution=resolution, mode=mode
+            ),
             inputs={"image": image, "video": video},
             work_dir=Path(work),
             report_progress=lambda _: None,

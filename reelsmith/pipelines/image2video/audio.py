@@ -4,16 +4,16 @@
 
 * an ambience bed for the whole clip: soft band-passed noise ("air") and a slow chord pad whose
   root, chord and brightness come from the plan's seed;
-* a whoosh for each camera move (zoom, pan, tilt, dolly, orbit, roll): noise through a band
-  that sweeps up (pushing in, moving right/down...) or down (pulling back...), as loud as the
-  camera is fast, so its envelope follows the move's easing; pans and orbits travel across the
-  stereo field;
-* an impact (a low thump with a falling pitch and a short click) at every moment a physical
+* for each move, the sound its kind makes (``kinds.py`` says which, and how):
+  a whoosh for camera moves (zoom, pan, tilt, dolly, orbit, roll): noise through a band that
+  sweeps up (pushing in, moving right/down...) or down (pulling back...), as loud as the camera
+  is fast, so its envelope follows the move's easing; pans and orbits travel across the stereo
+  field;
+  an impact (a low thump with a falling pitch and a short click) at every moment a physical
   move hits its extreme (see :func:`impact_times`);
-* a boing (a sine with a pitch bend and vibrato) for wobble, jiggle, inflate, deflate and spin;
-* a rumble (low noise and a sub tone, throbbing at the shake rate) for shake.
-
-Float and sway are slow and quiet motions; the bed carries them.
+  a boing (a sine with a pitch bend and vibrato) for wobble, jiggle, inflate, deflate and spin;
+  a rumble (low noise and a sub tone, throbbing at the shake rate) for shake;
+  nothing for float and sway, slow and quiet motions the bed carries.
 
 Every random choice is drawn from the plan's seed, so a plan always sounds the same and another
 seed (a batch variation) sounds different.
@@ -38,18 +38,14 @@ import numpy as np
 import scipy.fft
 
 from reelsmith.media.probe import MediaInfo, ProbeError, ffmpeg_exe, probe
-from reelsmith.pipelines.image2video.easing import ease
-from reelsmith.pipelines.image2video.plan import Easing, MotionPlan, Move
+from reelsmith.pipelines.image2video.easing import Easing, ease
+from reelsmith.pipelines.image2video.kinds import Boing, Impact, Rumble, Sound, Whoosh, kind_of
+from reelsmith.pipelines.image2video.plan import MotionPlan, Move
 
 SAMPLE_RATE = 44100
 PEAK_DBFS = -1.0
 EDGE_FADE_SECONDS = 0.05
 TARGET_LUFS = -16.0
-
-WHOOSH_MOVES = ("zoom", "pan", "tilt", "dolly", "orbit", "roll")
-IMPACT_MOVES = ("squish", "bounce", "pulse", "melt")
-BOING_MOVES = ("wobble", "jiggle", "inflate", "deflate", "spin")
-RUMBLE_MOVES = ("shake",)
 
 # Control-rate envelopes (one value per millisecond) are cheap to shape and smooth, then
 # interpolated to audio rate.
@@ -111,39 +107,39 @@ def soundtrack_bed(seed: int, seconds: float, sample_rate: int = SAMPLE_RATE) ->
 
 
 def _add_move(mix: np.ndarray, move: Move, seconds: float, sample_rate: int, rng: np.random.Generator) -> None:
+    """Mix the sound of ``move``'s kind into ``mix``, timed and placed where the move happens."""
+    sound = kind_of(move.kind).sound
     start = round(move.start * seconds * sample_rate)
     length = max(1, round((move.end - move.start) * seconds * sample_rate))
     pan = _target_pan(move)
-    if move.kind in WHOOSH_MOVES:
-        sound, pan_curve = whoosh(rng, move, length, sample_rate)
-        _place(mix, sound, start, pan_curve)
-    elif move.kind in RUMBLE_MOVES:
-        _place(mix, rumble(rng, move, length, sample_rate, seconds), start, pan)
-    elif move.kind in BOING_MOVES:
-        _place(mix, boing(rng, move, length, sample_rate, seconds), start, pan)
-    if move.kind in IMPACT_MOVES:
+    if isinstance(sound, Whoosh):
+        samples, pan_curve = whoosh(rng, move, sound, length, sample_rate)
+        _place(mix, samples, start, pan_curve)
+    elif isinstance(sound, Rumble):
+        _place(mix, rumble(rng, move, sound, length, sample_rate, seconds), start, pan)
+    elif isinstance(sound, Boing):
+        _place(mix, boing(rng, move, sound, length, sample_rate, seconds), start, pan)
+    elif isinstance(sound, Impact):
         latest = max(0.0, seconds - _IMPACT_TAIL_SECONDS)
         for at in impact_times(move, seconds):
-            strength = _strength(move) * (0.6 if move.kind == "pulse" else 1.0)
-            hit = impact(rng, sample_rate, strength, soft=move.kind == "melt")
+            hit = impact(rng, sample_rate, _strength(move, sound) * sound.level, soft=sound.soft)
             _place(mix, hit, round(min(at, latest) * sample_rate), pan)
 
 
 def impact_times(move: Move, seconds: float) -> list[float]:
-    """When (in seconds) a physical move hits its extreme; empty for the other moves.
+    """When (in seconds) a physical move hits its extreme; empty for moves that make no impact.
 
-    These rules are the contract with the renderer's curves: a squish or a pulse peaks in the middle of each of
-    its cycles (``frequency`` cycles per clip; one cycle over the move when it is 0), a bounce
-    lands at the end of each hop (one hop over the move when ``frequency`` is 0), and a melt
-    lands at its end.
+    These rules are the contract with the renderer's curves (``kinds.Impact.cycle_phase`` says
+    which a kind follows): a squish or a pulse peaks in the middle of each of its cycles
+    (``frequency`` cycles per clip; one cycle over the move when it is 0), a bounce lands at the
+    end of each hop (one hop over the move when ``frequency`` is 0), and a melt lands at its end.
     """
-    if move.kind in ("squish", "pulse"):
-        return [at * seconds for at in _cycle_points(move, 0.5)]
-    if move.kind == "bounce":
-        return [at * seconds for at in _cycle_points(move, 1.0)]
-    if move.kind == "melt":
+    sound = kind_of(move.kind).sound
+    if not isinstance(sound, Impact):
+        return []
+    if sound.cycle_phase is None:
         return [move.end * seconds]
-    return []
+    return [at * seconds for at in _cycle_points(move, sound.cycle_phase)]
 
 
 def _cycle_points(move: Move, phase: float) -> list[float]:
@@ -208,16 +204,16 @@ def _pad_voice(rng: np.random.Generator, hz: float, rolloff: float, time: np.nda
     return voice * tremolo / np.float32(2.5)
 
 
-def whoosh(rng: np.random.Generator, move: Move, count: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+def whoosh(
+    rng: np.random.Generator, move: Move, sound: Whoosh, count: int, sample_rate: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Air rushing past during a camera move: mono samples and a stereo position per sample.
 
     Band-passed noise whose centre sweeps up or down with the move's eased progress and whose
     level follows the camera's speed (the slope of the easing curve).
     """
     progress, speed = _progress_and_speed(move.easing, count, sample_rate)
-    low, high = rng.uniform(220.0, 420.0), rng.uniform(1800.0, 3400.0)
-    if move.kind == "dolly":
-        low, high = low * 0.7, high * 0.7
+    low, high = rng.uniform(220.0, 420.0) * sound.band, rng.uniform(1800.0, 3400.0) * sound.band
     rising = _direction(move) > 0
     sweep = np.clip(progress if rising else 1.0 - progress, -0.25, 1.25)
     centre = low * (high / low) ** sweep
@@ -225,16 +221,16 @@ def whoosh(rng: np.random.Generator, move: Move, count: int, sample_rate: int) -
     # A band an octave and a half lower gives the whoosh body, not just hiss.
     body = _band_noise(rng, count, sample_rate, centre / 2.8, 0.9)
     # A fast move rushes past; the same move spread over the whole clip only breathes.
-    pace = _raw_strength(move) / (count / sample_rate)
-    level = 0.3 * _strength(move) * float(np.clip(0.55 + 0.45 * pace, 0.55, 1.0)) * (0.05 + 0.95 * speed)
+    pace = _raw_strength(move, sound) / (count / sample_rate)
+    level = 0.3 * _strength(move, sound) * float(np.clip(0.55 + 0.45 * pace, 0.55, 1.0)) * (0.05 + 0.95 * speed)
     # Even a constant-speed move swells a little in its middle, so a long one does not just hiss.
     level = level * (0.65 + 0.35 * np.sin(np.pi * np.linspace(0.0, 1.0, count, dtype=np.float32)))
-    sound = (air + 0.5 * body) * level * _edge_envelope(count, sample_rate, 0.25)
-    return sound, _whoosh_pan(move, progress)
+    samples = (air + 0.5 * body) * level * _edge_envelope(count, sample_rate, 0.25)
+    return samples, _whoosh_pan(move, sound, progress)
 
 
-def _whoosh_pan(move: Move, progress: np.ndarray) -> np.ndarray:
-    if move.kind in ("pan", "orbit", "roll"):
+def _whoosh_pan(move: Move, sound: Whoosh, progress: np.ndarray) -> np.ndarray:
+    if sound.travels:
         # The sound travels with the camera: left to right for a move to the right.
         sign = 1.0 if _direction(move) > 0 else -1.0
         return sign * (np.clip(progress, 0.0, 1.0) - 0.5) * 1.4
@@ -264,7 +260,9 @@ def impact(rng: np.random.Generator, sample_rate: int, strength: float = 1.0, so
     return sound * strength
 
 
-def boing(rng: np.random.Generator, move: Move, count: int, sample_rate: int, seconds: float) -> np.ndarray:
+def boing(
+    rng: np.random.Generator, move: Move, sound: Boing, count: int, sample_rate: int, seconds: float
+) -> np.ndarray:
     """A cartoon spring: a sine that bends up into its note and wobbles with vibrato; mono.
 
     Inflate bends the note up over the move, deflate lets it sag an octave like a balloon; the
@@ -276,38 +274,35 @@ def boing(rng: np.random.Generator, move: Move, count: int, sample_rate: int, se
     base = rng.uniform(170.0, 300.0)
     settle = np.exp(-time / rng.uniform(0.3, 0.5))
     semitones = -5.0 * np.exp(-time / 0.03)  # the quick upward bend into the note
-    vibrato_hz, depth = _vibrato(move, count / sample_rate, seconds)
-    if move.kind == "inflate":
-        semitones = semitones + 7.0 * progress
-    elif move.kind == "deflate":
-        semitones = semitones - 12.0 * progress
-    elif move.kind == "spin":
-        semitones = semitones + 4.0 * progress
+    vibrato_hz, depth = _vibrato(move, sound, count / sample_rate, seconds)
+    if sound.bend:
+        semitones = semitones + sound.bend * progress
     semitones = semitones + depth * (0.4 + 0.6 * settle) * _sine(vibrato_hz * time)
     turns = _turns(np.cumsum(base * 2 ** (semitones / 12)) / sample_rate) * np.float32(2 * np.pi)
     tone = np.sin(turns) + 0.3 * np.sin(2 * turns) + 0.1 * np.sin(3 * turns)
     envelope = (0.25 + 0.75 * settle) * _edge_envelope(count, sample_rate, 0.1, attack=0.005, release=0.08)
-    return 0.22 * _strength(move) * tone * envelope
+    return 0.22 * _strength(move, sound) * tone * envelope
 
 
-def _vibrato(move: Move, move_seconds: float, seconds: float) -> tuple[float, float]:
+def _vibrato(move: Move, sound: Boing, move_seconds: float, seconds: float) -> tuple[float, float]:
     """The vibrato's rate in Hz and depth in semitones for a boing."""
-    if move.kind == "spin":
+    if sound.vibrato_follows_turns:
         turns_per_second = abs(move.amount) / max(move_seconds, 1e-3)
-        return float(np.clip(turns_per_second, 1.0, 12.0)), 3.0
-    default = {"jiggle": 11.0, "wobble": 6.0}.get(move.kind, 5.0)
-    rate = move.frequency / seconds if move.frequency > 0 else default
-    return float(np.clip(rate, 2.0, 16.0)), 1.5 if move.kind in ("wobble", "jiggle") else 0.7
+        return float(np.clip(turns_per_second, 1.0, 12.0)), sound.vibrato_depth
+    rate = move.frequency / seconds if move.frequency > 0 else sound.vibrato_hz
+    return float(np.clip(rate, 2.0, 16.0)), sound.vibrato_depth
 
 
-def rumble(rng: np.random.Generator, move: Move, count: int, sample_rate: int, seconds: float) -> np.ndarray:
+def rumble(
+    rng: np.random.Generator, move: Move, sound: Rumble, count: int, sample_rate: int, seconds: float
+) -> np.ndarray:
     """A camera shake's rumble: low noise and a sub tone throbbing at the shake rate; mono."""
     time = np.arange(count) / sample_rate
     rate = move.frequency / seconds if move.frequency > 0 else rng.uniform(6.0, 10.0)
     noise = _band_noise(rng, count, sample_rate, np.full(count, rng.uniform(55.0, 90.0)), 0.8)
     sub = _sine(rng.uniform(38.0, 50.0) * time)
     throb = 0.6 + 0.4 * np.abs(_sine(0.5 * rate * time))
-    level = 0.35 * _strength(move)
+    level = 0.35 * _strength(move, sound)
     return level * (noise + 0.5 * sub) * throb * _edge_envelope(count, sample_rate, 0.25)
 
 
@@ -367,31 +362,19 @@ def _progress_and_speed(easing: Easing, count: int, sample_rate: int) -> tuple[n
 
 def _direction(move: Move) -> int:
     """+1 when a move pushes in, right, down or clockwise; -1 the other way."""
-    if move.kind in ("zoom", "dolly"):
-        return 1 if move.amount >= 1.0 else -1
-    return 1 if move.amount >= 0 else -1
+    return 1 if move.amount >= kind_of(move.kind).neutral else -1
 
 
-def _strength(move: Move) -> float:
+def _strength(move: Move, sound: Sound) -> float:
     """How hard a move is, 0.4 (gentle) to 1 (as strong as effects get), to scale its sound."""
-    return float(np.clip(_raw_strength(move), 0.4, 1.0))
+    return float(np.clip(_raw_strength(move, sound), 0.4, 1.0))
 
 
-def _raw_strength(move: Move) -> float:
-    """A move's amount on a common scale where 1 is a strong move of its kind."""
-    if move.kind in ("zoom", "dolly"):
-        return abs(math.log(max(move.amount, 1e-3))) / math.log(1.5)
-    strong = {
-        "pan": 0.25,
-        "tilt": 0.25,
-        "orbit": 20.0,
-        "roll": 15.0,
-        "shake": 0.03,
-        "bounce": 0.15,
-        "float": 0.1,
-        "spin": 1.0,
-    }.get(move.kind, 0.3)
-    return abs(move.amount) / strong
+def _raw_strength(move: Move, sound: Sound) -> float:
+    """A move's amount on a common scale where 1 is a strong move of its kind (``sound.strong``)."""
+    if kind_of(move.kind).unit == "scale":
+        return abs(math.log(max(move.amount, 1e-3))) / math.log(sound.strong)
+    return abs(move.amount) / sound.strong
 
 
 def _target_pan(move: Move) -> float:
@@ -413,7 +396,7 @@ def _place(mix: np.ndarray, sound: np.ndarray, start: int, pan: float | np.ndarr
     if room <= 0:
         return
     sound = sound[:room]
-    gains = _pan_gains(pan if np.isscalar(pan) else pan[:room])
+    gains = _pan_gains(pan[:room] if isinstance(pan, np.ndarray) else pan)
     mix[start : start + len(sound)] += sound[:, None] * gains
 
 

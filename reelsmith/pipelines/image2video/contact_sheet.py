@@ -3,14 +3,16 @@ every effect at a glance (``reelsmith effects contact-sheet sheet.png``)."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from reelsmith.media.picture import load_picture
-from reelsmith.pipelines.image2video.effects import EFFECTS
+from reelsmith.pipelines.image2video.effects import EFFECTS, Effect
 from reelsmith.pipelines.image2video.pipeline import SAMPLE_PICTURE, look_at, planned
+from reelsmith.pipelines.image2video.plan import MotionPlan, Scene
 from reelsmith.pipelines.image2video.render import render_frames
 
 CELL = (192, 192)
@@ -25,9 +27,7 @@ def make_contact_sheet(out_path: Path, picture_path: Path | None = None, columns
     look = look_at(load_picture(picture_path or SAMPLE_PICTURE), CELL)
     rows = []
     for effect in EFFECTS:
-        plan = planned(
-            look, effect.plan(look.scene, 0, SECONDS), lambda scene, effect=effect: effect.plan(scene, 0, SECONDS)
-        )
+        plan = planned(look, effect.plan(look.scene, 0, SECONDS), functools.partial(_plan_of, effect))
         layers = look.layers if plan.uses_subject else None
         frames = list(render_frames(look.framed, plan, CELL, FPS, SECONDS, layers))
         picks = np.linspace(0, len(frames) - 1, columns).round().astype(int)
@@ -40,3 +40,7 @@ def make_contact_sheet(out_path: Path, picture_path: Path | None = None, columns
     out_path.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(out_path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
     return out_path
+
+
+def _plan_of(effect: Effect, scene: Scene) -> MotionPlan:
+    return effect.plan(scene, 0, SECONDS)

@@ -15,8 +15,11 @@ eases every frame of a clip in one call.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
+
+Easing = Literal["linear", "ease_in", "ease_out", "ease_in_out", "anticipate", "overshoot", "elastic", "bounce"]
 
 # A free parameter of the quartic below: 4 gives a pull back of about 9% at t = 2/7.
 _WIND_UP = 4.0
@@ -83,6 +86,13 @@ def bounce(t: np.ndarray) -> np.ndarray:
         ],
         n * (t - 2.625 / d) ** 2 + 0.984375,
     )
+
+
+def smoothstep(x: np.ndarray) -> np.ndarray:
+    """``3x^2 - 2x^3`` of ``x`` clipped to [0, 1]: a soft step with no slope at either end, for
+    fades (not a move's easing, so not among :data:`CURVES`)."""
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
 
 
 CURVES: dict[str, Callable[[np.ndarray], np.ndarray]] = {

@@ -14,11 +14,9 @@ finished video it was given.
 from __future__ import annotations
 
 import functools
-import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -50,13 +48,13 @@ from reelsmith.pipelines.image2video.plan import Face, MotionPlan, Scene, vary
 from reelsmith.pipelines.image2video.prompt import plan_from_prompt
 from reelsmith.pipelines.image2video.render import encode, render_frames
 from reelsmith.pipelines.image2video.transition import has_face_pair, transition_frames
+from reelsmith.products.catalog import Catalog, EffectEntry, ModelEntry, ResolutionOption
+from reelsmith.products.image2video import LENGTHS, MAX_COUNT, PRICE_5S, RESOLUTIONS, SHORT_SIDE, Image2VideoParams
 from reelsmith.settings import Settings
 
 MODEL_NAME = "reelsmith-motion-v1"
 SAMPLE_RATE = 44100
 STAGES = [Stage("look", 1), Stage("plan", 0.2), Stage("render", 8), Stage("sound", 0.5)]
-PRICES = {"720p": 20, "1080p": 25, "4k": 30}
-SHORT_SIDE = {"720p": 720, "1080p": 1080, "4k": 2160}
 
 
 def frame_rate(resolution: str) -> int:
@@ -72,8 +70,9 @@ class Image2VideoPipeline:
 
     # --- catalog -------------------------------------------------------------------------------
 
-    def catalog(self) -> dict[str, Sequence[dict[str, Any]]]:
-        return {"effects": [effect_entry(effect) for effect in EFFECTS], "models": [model_entry()]}
+    def catalog(self) -> Catalog:
+        effects = tuple(EffectEntry(e.code, e.name, e.category, e.description) for e in EFFECTS)
+        return Catalog(effects=effects, models=(MODEL,))
 
     def render_preview(self, code: str, folder: Path) -> tuple[Path, Path]:
         """An effect's preview clip and thumbnail (see :func:`render_preview`)."""
@@ -81,24 +80,24 @@ class Image2VideoPipeline:
 
     # --- run -----------------------------------------------------------------------------------
 
-    def run(self, job: Job) -> PipelineResult:
-        if job.params.get("only_add_audio"):
+    def run(self, job: Job[Image2VideoParams]) -> PipelineResult:
+        if job.params.only_add_audio:
             return self._add_audio(job)
         params = job.params
         progress = StageProgress(job, STAGES)
-        seconds = int(params["video_length"])
-        fps = frame_rate(params["resolution"])
+        seconds = params.video_length
+        fps = frame_rate(params.resolution)
 
         total = fps * seconds
         silent = job.work_dir / "frames.mp4"
-        seed = int(params.get("seed", 0))
+        seed = params.seed
         with ThreadPoolExecutor(max_workers=1) as pool:
             # The sound is only needed at the end: it is made on the core the renderer leaves
             # free, its bed (which needs only the seed) while the picture is looked at, the rest
             # while the subject is cut out and the frames render.
-            bed = pool.submit(soundtrack_bed, seed, seconds, SAMPLE_RATE) if int(params["audio_type"]) == 1 else None
+            bed = pool.submit(soundtrack_bed, seed, seconds, SAMPLE_RATE) if params.audio_type == 1 else None
             picture = load_picture(job.inputs["image"])
-            size = output_size(params["resolution"], picture.shape[1], picture.shape[0])
+            size = output_size(params.resolution, picture.shape[1], picture.shape[0])
             look = look_at(picture, size)
             progress.update("look", 1.0)
             last = job.inputs.get("last_image")
@@ -136,34 +135,34 @@ class Image2VideoPipeline:
             fields={"video_duration": probe(output).duration, "motion_plan": plan.to_json()},
         )
 
-    def _plan(self, params: dict[str, Any], scene: Scene) -> MotionPlan:
-        seed = int(params.get("seed", 0))
-        seconds = int(params["video_length"])
-        if params.get("effect_code"):
-            effect = effect_by_code(params["effect_code"])
+    def _plan(self, params: Image2VideoParams, scene: Scene) -> MotionPlan:
+        seed = params.seed
+        seconds = params.video_length
+        if params.effect_code:
+            effect = effect_by_code(params.effect_code)
             if effect is None:
-                raise PipelineError(f"the effect {params['effect_code']!r} is no longer installed")
+                raise PipelineError(f"the effect {params.effect_code!r} is no longer installed")
             plan = effect.plan(scene, seed, seconds)
         else:
             plan = plan_from_prompt(
-                params.get("prompt", ""),
-                params.get("negative_prompt", ""),
-                bool(params.get("extend_prompt")),
+                params.prompt,
+                params.negative_prompt,
+                params.extend_prompt,
                 scene,
                 seed,
                 seconds,
             )
         # A batch asks for `count` distinct videos: each gets its own variation of the plan.
-        return vary(plan, seed) if int(params.get("batch_count", 1)) > 1 else plan
+        return vary(plan, seed) if params.batch_count > 1 else plan
 
     def _sound(self, job: Job, plan: MotionPlan, seconds: int, bed: Future[np.ndarray] | None = None) -> Path | None:
-        audio_type = int(job.params["audio_type"])
+        audio_type = job.params.audio_type
         if audio_type == 3:
             return None
         target = job.work_dir / "sound.wav"
         if audio_type == 1:
             # The bed was made for the task's seed, which is the plan's.
-            ambience = bed.result() if bed is not None and plan.seed == int(job.params.get("seed", 0)) else None
+            ambience = bed.result() if bed is not None and plan.seed == job.params.seed else None
             write_wav(design_soundtrack(plan, seconds, SAMPLE_RATE, ambience), SAMPLE_RATE, target)
             return target
         try:
@@ -177,8 +176,8 @@ class Image2VideoPipeline:
         video = job.inputs["video"]
         seconds = probe(video).duration
         audio = job.work_dir / "sound.wav"
-        if int(job.params["audio_type"]) == 1:
-            plan = MotionPlan.from_json(job.params["motion_plan"]) if job.params.get("motion_plan") else None
+        if job.params.audio_type == 1:
+            plan = MotionPlan.from_json(job.params.motion_plan) if job.params.motion_plan else None
             write_wav(design_soundtrack(plan or _still_plan(), seconds, SAMPLE_RATE), SAMPLE_RATE, audio)
         else:
             try:
@@ -284,42 +283,18 @@ def _still_plan() -> MotionPlan:
     return MotionPlan(moves=(), source="default", description="No motion known: an ambient bed only.")
 
 
-def effect_entry(effect: Any) -> dict[str, Any]:
-    """An effect as the effects endpoint lists it; links are relative until the route adds
-    the server's base URL."""
-    return {
-        "_id": _stable_id(effect.code),
-        "name": effect.name,
-        "effect_code": effect.code,
-        "logo": f"/api/reelsmith/v1/effects/{effect.code}/thumbnail.jpg",
-        "video_url": f"/api/reelsmith/v1/effects/{effect.code}/preview.mp4",
-        "create_time": 1795219200000,
-        "category": effect.category,
-        "description": effect.description,
-    }
-
-
-def model_entry() -> dict[str, Any]:
-    return {
-        "value": MODEL_NAME,
-        "label": "reelsmith motion v1",
-        "description": "Effects and prompt-driven camera and subject motion rendered on the CPU, with sound.",
-        "provider": "reelsmith",
-        "sort": 1,
-        "generate_audio": True,
-        "resolutionList": [
-            {"label": name, "value": name, "width": side * 16 // 9, "height": side, "unit_credit": price}
-            for name, side, price in ((n, SHORT_SIDE[n], PRICES[n]) for n in ("720p", "1080p", "4k"))
-        ],
-        "durationList": [5, 10],
-        "maxCount": 10,
-        "supportedLastFrame": True,
-        "isPro": False,
-    }
-
-
-def _stable_id(code: str) -> str:
-    return hashlib.sha1(f"effect:{code}".encode()).hexdigest()[:24]
+MODEL = ModelEntry(
+    value=MODEL_NAME,
+    label="reelsmith motion v1",
+    description="Effects and prompt-driven camera and subject motion rendered on the CPU, with sound.",
+    generate_audio=True,
+    resolutions=tuple(
+        ResolutionOption(name, SHORT_SIDE[name] * 16 // 9, SHORT_SIDE[name], PRICE_5S[name]) for name in RESOLUTIONS
+    ),
+    durations=LENGTHS,
+    max_count=MAX_COUNT,
+    supports_last_frame=True,
+)
 
 
 SAMPLE_PICTURE = Path(__file__).with_name("sample.jpg")

@@ -1,9 +1,9 @@
 """The motion plan: what happens to the picture over the clip, as data.
 
-Effects (``effects.py``) and the prompt parser (``prompt.py``) produce a plan; the renderer
-(``render.py``) turns a plan into frames and the sound designer (``audio.py``) into a
-soundtrack timed to it. The plan that was used is stored on the task and shown to the user, so
-it is plain, JSON-friendly data.
+Effects (``effects.py``) and the prompt parser (``prompt.py``) produce a plan of moves, each of
+a kind declared in ``kinds.py``; the renderer (``render.py``) turns a plan into frames and the
+sound designer (``audio.py``) into a soundtrack timed to it. The plan that was used is stored on
+the task and shown to the user, so it is plain, JSON-friendly data.
 
 Times are fractions of the clip (0 = first frame, 1 = last frame). Positions are fractions of
 the frame (0,0 top-left, 1,1 bottom-right).
@@ -13,54 +13,18 @@ from __future__ import annotations
 
 import random
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
-# Camera moves transform the whole picture (with 2.5D parallax when a subject layer exists).
-CAMERA_MOVES = ("zoom", "pan", "tilt", "dolly", "orbit", "shake", "roll")
-# Subject moves deform or move the subject layer only; the background stays (filled where the
-# subject was).
-SUBJECT_MOVES = ("squish", "inflate", "deflate", "wobble", "jiggle", "spin", "pulse", "melt", "bounce", "float", "sway")
-
-MoveKind = Literal[
-    "zoom",
-    "pan",
-    "tilt",
-    "dolly",
-    "orbit",
-    "shake",
-    "roll",
-    "squish",
-    "inflate",
-    "deflate",
-    "wobble",
-    "jiggle",
-    "spin",
-    "pulse",
-    "melt",
-    "bounce",
-    "float",
-    "sway",
-]
-Easing = Literal["linear", "ease_in", "ease_out", "ease_in_out", "anticipate", "overshoot", "elastic", "bounce"]
+from reelsmith.pipelines.image2video.easing import Easing
+from reelsmith.pipelines.image2video.kinds import MoveKind, kind_of
 
 
 @dataclass(frozen=True)
 class Move:
     """One motion over a span of the clip.
 
-    ``amount`` is the move's strength in its own unit:
-      zoom: final scale relative to the start (1.3 = 30% closer; below 1 zooms out);
-      pan / tilt: travel as a fraction of the frame width / height (sign gives the direction:
-        pan +0.1 moves the view right, tilt +0.1 moves the view down);
-      dolly: like zoom, but the subject layer scales more than the background (parallax);
-      orbit: degrees of apparent rotation around the subject (background slides against it);
-      shake: peak displacement as a fraction of the frame's short side;
-      roll: degrees of rotation of the camera;
-      squish / inflate / deflate / pulse: peak relative size change of the subject (0.3 = 30%);
-      wobble / jiggle / sway: peak shear/bend as a fraction of the subject's size;
-      spin: turns of the subject (1.0 = 360 degrees);
-      melt: fraction of the subject's height that drips down at the end;
-      bounce / float: peak lift as a fraction of the frame height.
+    ``amount`` is the move's strength in its kind's unit (``kinds.py`` lists what it measures
+    for each kind: the final scale of a zoom, a pan's travel in frame widths, degrees of roll...).
     ``target`` is the point the move centres on (a face, the subject), when it has one.
     ``frequency`` is in cycles per clip for oscillating moves (shake, wobble, pulse, sway...).
     """
@@ -90,7 +54,8 @@ class MotionPlan:
 
     @property
     def uses_subject(self) -> bool:
-        return any(move.kind in SUBJECT_MOVES or move.kind in ("dolly", "orbit") for move in self.moves)
+        """Whether any move needs the subject apart from the background (``kinds.py``)."""
+        return any(kind_of(move.kind).needs_subject_layer for move in self.moves)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -150,7 +115,7 @@ def vary(plan: MotionPlan, seed: int) -> MotionPlan:
     moves = []
     for move in plan.moves:
         factor = rng.uniform(0.85, 1.15)
-        amount = 1 + (move.amount - 1) * factor if move.kind in ("zoom", "dolly") else move.amount * factor
+        amount = 1 + (move.amount - 1) * factor if kind_of(move.kind).unit == "scale" else move.amount * factor
         shift = rng.uniform(-0.05, 0.05)
         start = min(max(move.start + shift, 0.0), move.end - 0.05)
         end = max(min(move.end + shift, 1.0), start + 0.05)

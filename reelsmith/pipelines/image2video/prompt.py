@@ -4,9 +4,11 @@ A rule-based reader, no model. The prompt is cut into words and each word (or sh
 given a role: a move ("zoom", "orbit", "bounce"), a direction ("left", "into"), a pace ("slow",
 "very fast"), a quantity ("50%", "2x", "30 degrees", "twice"), a target ("her face", "the cat"),
 a joint ("then" and commas put moves one after another; "while", "as", "and" and "with" make
-them happen together), a negation ("no shake") or filler. Moves are then sized from a table of
-tasteful base amounts, clamped to ranges the renderer can show without exposing the picture's
-edges, and laid out in time: sequential steps share the clip equally.
+them happen together), a negation ("no shake") or filler. Moves are then sized from their
+kind's tasteful base amount, clamped to the kind's safe range (where the renderer can show them
+without exposing the picture's edges), and laid out in time: sequential steps share the clip
+equally. The words, amounts, directions and rates of each kind are in ``kinds.py``; this module
+only holds words of its own (travel, pace, direction, order, targets, negation).
 
 ``negative_prompt`` removes kinds of moves, ``extend_prompt`` fills in a tasteful default when the
 prompt says little, and every fallback is written to the plan's ``notes`` so the user can see why
@@ -21,7 +23,18 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from reelsmith.pipelines.image2video.plan import CAMERA_MOVES, SUBJECT_MOVES, Easing, MotionPlan, Move, Scene
+from reelsmith.pipelines.image2video.easing import Easing
+from reelsmith.pipelines.image2video.kinds import (
+    CAMERA_MOVES,
+    KINDS,
+    SUBJECT_MOVES,
+    CameraKind,
+    Said,
+    SubjectKind,
+    is_kind,
+    kind_of,
+)
+from reelsmith.pipelines.image2video.plan import MotionPlan, Move, Scene
 
 # The API caps prompts at 500 characters; reading no further keeps the parser's work bounded
 # whatever reaches it.
@@ -48,11 +61,7 @@ class _Word:
     """A motion word: the move it asks for and how it colours that move."""
 
     kind: str  # a MoveKind, _TRAVEL or _KEN_BURNS
-    direction: str | None = None  # the direction the word implies on its own ("rise" -> up)
-    strength: float = 1.0  # scales the kind's base amount
-    hz: float | None = None  # oscillations per second, for the words that set their own rate
-    noun: str | None = None  # how the description names it ("drift", "earthquake shake", "breathes")
-    pace: str | None = None  # the pace it implies ("drift" is gentle)
+    said: Said = Said()  # the word's own direction, strength, rate, noun and pace
 
 
 @dataclass(frozen=True)
@@ -108,56 +117,25 @@ _PACE_WORDS: tuple[tuple[str, str], ...] = (
     (r"big|bigger|large|huge|strong|strongly|massive|wide|powerful|heavy|heavily", "strong"),
 )
 
-_SPIN = _Word("spin")
-_PUSH = _Word(_TRAVEL, "in")
-_MOVE_WORDS: tuple[tuple[str, _Word], ...] = (
-    (r"zoom(?:s|ed|ing)?|zoomin|zoomout", _Word("zoom")),
-    (r"doll(?:y|ies|ied|ying)", _Word("dolly")),
-    (r"pan(?:s|ned|ning)?", _Word("pan")),
-    (r"truck(?:s|ed|ing)?", _Word("pan", noun="truck")),
-    (r"tilt(?:s|ed|ing)?", _Word("tilt")),
-    (r"cran(?:e|es|ed|ing)", _Word("tilt", "up", noun="crane")),
-    (r"orbit(?:s|ed|ing|al)?|circl(?:e|es|ed|ing)|arc(?:s|ed|ing)?|revolv(?:e|es|ed|ing)", _Word("orbit")),
-    (r"roll(?:s|ed|ing)?", _Word("roll")),
-    (r"handheld", _Word("shake", strength=0.5, hz=1.5, noun="handheld camera shake")),
-    (r"earthquakes?|quak(?:e|es|ing)", _Word("shake", strength=2.5, hz=10.0, noun="earthquake shake")),
-    (
-        r"shak(?:e|es|ing|en|y)|shook|jitter(?:s|y|ing)?|trembl(?:e|es|ing)|vibrat(?:e|es|ing|ion)"
-        r"|rumbl(?:e|es|ing)|judder(?:s|ing)?",
-        _Word("shake"),
-    ),
-    (r"bounc(?:e|es|ed|ing|y)|hop(?:s|ped|ping)?|jump(?:s|ed|ing)?", _Word("bounce")),
-    (r"hover(?:s|ed|ing)?", _Word("float", noun="hovers")),
-    (r"float(?:s|ed|ing|y)?|levitat(?:e|es|ed|ing)|bob(?:s|bed|bing)?", _Word("float")),
-    (r"sway(?:s|ed|ing)?|rock(?:s|ed|ing)?", _Word("sway")),
-    (r"jell(?:y|o)|gelatinous", _Word("wobble", noun="wobbles like jelly")),
-    (r"wobbl(?:e|es|ed|ing|y)|wiggl(?:e|es|ed|ing|y)", _Word("wobble")),
-    (r"jiggl(?:e|es|ed|ing|y)", _Word("jiggle")),
-    (r"spin(?:s|ning)?|spun|rotat(?:e|es|ed|ing|ion)|twirl(?:s|ed|ing)?|whirl(?:s|ed|ing)?", _SPIN),
-    (r"breath(?:e|es|ed|ing)?", _Word("pulse", hz=0.3, noun="breathes")),
-    (r"heartbeats?|heartbeating", _Word("pulse", strength=1.2, hz=1.2, noun="beats like a heart")),
-    (r"puls(?:e|es|ed|ing|ate|ates|ated|ating)|throb(?:s|bed|bing)?", _Word("pulse")),
-    (r"squish(?:es|ed|ing|y)?|squash(?:es|ed|ing|y)?|squeez(?:e|es|ed|ing)", _Word("squish")),
-    (r"inflat(?:e|es|ed|ing)|swell(?:s|ed|ing)?|expand(?:s|ed|ing)?|grow(?:s|ing)?|grew", _Word("inflate")),
-    (r"deflat(?:e|es|ed|ing)|shrink(?:s|ing)?|shrank|shrunk|shrivel(?:s|ed|led|ing|ling)?", _Word("deflate")),
-    (r"melt(?:s|ed|ing)?|drip(?:s|ped|ping)?|liquef(?:y|ies|ied)|liquif(?:y|ies|ied)", _Word("melt")),
-    (r"drift(?:s|ed|ing)?", _Word(_TRAVEL, "right", noun="drift", pace="gentle")),
-    (r"glid(?:e|es|ed|ing)|sweep(?:s|ing)?|swept", _Word(_TRAVEL, "right", strength=0.8)),
-    (r"mov(?:e|es|ed|ing)|slid(?:e|es|ing)|travel(?:s|led|ling|ed|ing)?|track(?:s|ed|ing)?", _Word(_TRAVEL)),
-    (r"go|goes|going|went", _Word(_TRAVEL)),
-    (r"ris(?:e|es|ing)|rose|ascend(?:s|ed|ing)?|lift(?:s|ed|ing)?|rais(?:e|es|ed|ing)", _Word(_TRAVEL, "up")),
-    (r"descend(?:s|ed|ing)?|sink(?:s|ing)?|sank|lower(?:s|ed|ing)?", _Word(_TRAVEL, "down")),
-    (r"push(?:es|ed|ing)?|approach(?:es|ed|ing)?", _PUSH),
-    (r"pull(?:s|ed|ing)?|retreat(?:s|ed|ing)?|reced(?:e|es|ed|ing)", _Word(_TRAVEL, "out")),
+_PUSH = _Word(_TRAVEL, Said(direction="in"))
+# The reader's own motion words, for moves it resolves once the scene and direction are known;
+# the words of each move kind are in kinds.py. A phrase has a pattern per word.
+_TRAVEL_WORDS: tuple[Said, ...] = (
+    Said(r"drift(?:s|ed|ing)?", "right", noun="drift", pace="gentle"),
+    Said(r"glid(?:e|es|ed|ing)|sweep(?:s|ing)?|swept", "right", strength=0.8),
+    Said(r"mov(?:e|es|ed|ing)|slid(?:e|es|ing)|travel(?:s|led|ling|ed|ing)?|track(?:s|ed|ing)?"),
+    Said(r"go|goes|going|went"),
+    Said(r"ris(?:e|es|ing)|rose|ascend(?:s|ed|ing)?|lift(?:s|ed|ing)?|rais(?:e|es|ed|ing)", "up"),
+    Said(r"descend(?:s|ed|ing)?|sink(?:s|ing)?|sank|lower(?:s|ed|ing)?", "down"),
+    Said(r"push(?:es|ed|ing)?|approach(?:es|ed|ing)?", "in"),
+    Said(r"pull(?:s|ed|ing)?|retreat(?:s|ed|ing)?|reced(?:e|es|ed|ing)", "out"),
+    Said(r"close up|in", "in"),
+    Said(r"get(?:s|ting)?|com(?:e|es|ing)|mov(?:e|es|ing) closer", "in"),
 )
-_MOVE_PHRASES: tuple[tuple[tuple[str, ...], _Word], ...] = (
-    (("ken", "burns"), _Word(_KEN_BURNS)),
-    (("dutch", r"tilt(?:s|ed|ing)?|angles?"), _Word("roll", strength=1.5, noun="dutch tilt")),
-    (("hand", "held"), _Word("shake", strength=0.5, hz=1.5, noun="handheld camera shake")),
-    ((r"turn(?:s|ed|ing)?", r"a?round"), _SPIN),
-    ((r"puff(?:s|ed|ing)?|blow(?:s|ing)?|blew|pump(?:s|ed|ing)?", "up"), _Word("inflate")),
-    (("close", r"up|in"), _PUSH),
-    ((r"get(?:s|ting)?|com(?:e|es|ing)|mov(?:e|es|ing)", "closer"), _PUSH),
+_MOVE_WORDS: tuple[_Word, ...] = (
+    *(_Word(kind.name, said) for kind in KINDS for said in kind.words),
+    *(_Word(_TRAVEL, said) for said in _TRAVEL_WORDS),
+    _Word(_KEN_BURNS, Said("ken burns")),
 )
 
 _DIRECTIONS: tuple[tuple[str, str], ...] = (
@@ -234,11 +212,15 @@ _FILLERS = frozenset(
 )
 # Every word table in the order a token is tried against it; phrases are tried before words.
 _PHRASE_RULES: tuple[tuple[tuple[re.Pattern[str], ...], str, object], ...] = (
-    *((tuple(map(re.compile, patterns)), MOVE, word) for patterns, word in _MOVE_PHRASES),
+    *(
+        (tuple(map(re.compile, word.said.pattern.split())), MOVE, word)
+        for word in _MOVE_WORDS
+        if " " in word.said.pattern
+    ),
     *((tuple(map(re.compile, patterns)), role, value) for patterns, role, value in _OTHER_PHRASES),
 )
 _WORD_RULES: tuple[tuple[re.Pattern[str], str, object], ...] = (
-    *((re.compile(pattern), MOVE, word) for pattern, word in _MOVE_WORDS),
+    *((re.compile(word.said.pattern), MOVE, word) for word in _MOVE_WORDS if " " not in word.said.pattern),
     *((re.compile(pattern), PACE, name) for pattern, name in _PACE_WORDS),
     *((re.compile(pattern), DIRECTION, direction) for pattern, direction in _DIRECTIONS),
     *((re.compile(pattern), role, value) for pattern, role, value in _OTHER_WORDS),
@@ -250,86 +232,38 @@ _COUNT_WORDS = {"once": 1.0, "twice": 2.0, "thrice": 3.0, "double": 2.0, "triple
 
 # --- amounts ------------------------------------------------------------------------------------
 
-# Base amount of each kind at a neutral pace (units in plan.Move's docstring); zoom and dolly
-# give the step beyond 1x.
-_BASE = {
-    "zoom": 0.3,
-    "dolly": 0.25,
-    "pan": 0.1,
-    "tilt": 0.08,
-    "orbit": 15.0,
-    "roll": 5.0,
-    "shake": 0.008,
-    "squish": 0.3,
-    "inflate": 0.3,
-    "deflate": 0.3,
-    "pulse": 0.08,
-    "wobble": 0.08,
-    "jiggle": 0.06,
-    "sway": 0.05,
-    "spin": 1.0,
-    "melt": 0.4,
-    "bounce": 0.05,
-    "float": 0.02,
-}
-# Safe ranges: scale ranges for zoom and dolly, the largest magnitude for the others. Beyond
-# them the renderer would have to show the picture's edges, or the subject tears apart.
-_SCALE_LIMITS = {"zoom": (0.6, 2.0), "dolly": (0.7, 1.6)}
-_LIMITS = {
-    "pan": 0.25,
-    "tilt": 0.25,
-    "orbit": 30.0,
-    "roll": 15.0,
-    "shake": 0.03,
-    "squish": 0.5,
-    "inflate": 0.6,
-    "deflate": 0.5,
-    "pulse": 0.25,
-    "wobble": 0.2,
-    "jiggle": 0.2,
-    "sway": 0.15,
-    "spin": 3.0,
-    "melt": 0.8,
-    "bounce": 0.15,
-    "float": 0.08,
-}
-# Oscillations per second of the moves that repeat; the plan stores cycles per clip.
-_HZ = {"shake": 6.0, "wobble": 1.5, "jiggle": 4.0, "sway": 0.5, "pulse": 1.0, "bounce": 1.0, "float": 0.25}
 _MAX_HZ = 12.0  # well under half of 24 fps, so the motion never aliases into a flicker
-_REPEATABLE = frozenset(_HZ) | {"squish"}
-_EASING: dict[str, Easing] = {
-    "shake": "linear",
-    "squish": "anticipate",
-    "inflate": "overshoot",
-    "deflate": "ease_in",
-    "melt": "ease_in",
-    "bounce": "bounce",
-    "wobble": "elastic",
-    "jiggle": "elastic",
-}
 # Easings that swing past the end; camera moves using them keep a margin inside the safe range.
 _PAST_THE_END = frozenset({"overshoot", "anticipate", "elastic"})
 _OVERSHOOT_MARGIN = 1.1
-# Signs follow plan.Move and render.py: pan + views right, tilt + views down, orbit + circles
-# right, roll + turns the picture clockwise on screen. Rotation words name what is seen.
+# Signs follow plan.Move and motion.py: pan + views right, tilt + views down, orbit + circles
+# right, roll + turns the picture clockwise on screen (a kind's clockwise_sign says otherwise).
+# Rotation words name what is seen.
 _SIGN = {"right": 1.0, "down": 1.0, "cw": 1.0, "left": -1.0, "up": -1.0, "ccw": -1.0}
-# The renderer turns the subject counter-clockwise for a positive spin (the maths convention).
-_SPIN_SIGN = {"cw": -1.0, "ccw": 1.0}
-_ACCEPTS = {
-    "zoom": {"in", "out"},
-    "dolly": {"in", "out"},
-    "pan": {"left", "right"},
-    "tilt": {"up", "down"},
-    "orbit": {"left", "right", "cw", "ccw"},
-    "roll": {"left", "right", "cw", "ccw"},
-    "spin": {"left", "right", "cw", "ccw"},
-    _TRAVEL: {"left", "right", "up", "down", "in", "out"},
-}
-_SWINGABLE = frozenset({"zoom", "dolly", "pan", "tilt", "orbit", "roll", _TRAVEL})
-_DEFAULT_DIRECTION = {"zoom": "in", "dolly": "in", "pan": "right", "tilt": "up", "orbit": "right", "roll": "cw"}
-_ZOOM_FAMILY = frozenset({"zoom", "dolly"})
+_ROTATION = {"cw": "clockwise", "ccw": "counterclockwise"}
+# Kinds whose amount is a scale (zoom, dolly) are one family in words: "no zoom" rules out a
+# push-in dolly too, and travel words ("push", "pull back") become them.
+_ZOOM_FAMILY = frozenset(kind.name for kind in KINDS if kind.unit == "scale")
 # What a travel word ("drift", "move", "push") becomes, by its direction.
 _TRAVEL_KINDS = {"in": "zoom", "out": "zoom", "left": "pan", "right": "pan", "up": "tilt", "down": "tilt"}
+_TRAVEL_DIRECTIONS = frozenset(_TRAVEL_KINDS)
+# The frame axis a move "toward" a target travels along: its index, and the sides before and after the middle.
+_AXES = {"x": (0, "left", "right"), "y": (1, "up", "down")}
+
+
+def _accepts(kind: str) -> frozenset[str]:
+    """The directions a move (or a travel word) takes; none for Ken Burns."""
+    if kind == _TRAVEL:
+        return _TRAVEL_DIRECTIONS
+    return kind_of(kind).directions if is_kind(kind) else frozenset()
+
+
+def _swings_back(kind: str) -> bool:
+    """Whether "left and right" makes the move go there and back (oscillating moves swing anyway)."""
+    if kind == _TRAVEL:
+        return True
+    move = kind_of(kind) if is_kind(kind) else None
+    return isinstance(move, CameraKind) and move.swings_back
 
 
 # --- reading words ------------------------------------------------------------------------------
@@ -421,7 +355,7 @@ def _kinds_named(lexeme: _Lexeme, following: _Lexeme | None) -> frozenset[str]:
     kind = word.kind
     if kind == _TRAVEL:
         said = following.value if following is not None and following.role == DIRECTION else None
-        direction = said if said in _TRAVEL_KINDS else word.direction
+        direction = said if said in _TRAVEL_KINDS else word.said.direction
         if direction is None:
             return frozenset(CAMERA_MOVES)
         kind = _TRAVEL_KINDS[direction]
@@ -549,7 +483,7 @@ def _repeat_for_new_directions(clauses: list[list[_Lexeme]]) -> list[list[_Lexem
         if moves and not _has_move(clause):
             last = moves[-1]
             known = {lexeme.value for lexeme in earlier if lexeme.role == DIRECTION}
-            takes = _ACCEPTS.get(last.value.kind, set()) if isinstance(last.value, _Word) else set()
+            takes = _accepts(last.value.kind) if isinstance(last.value, _Word) else frozenset()
             if any(x.role == DIRECTION and x.value not in known and x.value in takes for x in clause):
                 clause = [last] + clause
         repeated.append(clause)
@@ -602,14 +536,14 @@ def _one_per_kind(drafts: list[_Draft]) -> list[_Draft]:
         first = kept.get(draft.kind)
         if first is None:
             kept[draft.kind] = draft
-        elif first.word.noun is None and draft.word.noun is not None:
+        elif first.word.said.noun is None and draft.word.said.noun is not None:
             kept[draft.kind] = replace(draft, at=first.at)
     return list(kept.values())
 
 
 _KEN_BURNS_PARTS = (
-    _Word("zoom", "in", pace="slow"),
-    _Word("pan", pace="gentle"),
+    _Word("zoom", Said(direction="in", pace="slow")),
+    _Word("pan", Said(pace="gentle")),
 )
 
 
@@ -646,7 +580,7 @@ def _read_target(lexemes: list[_Lexeme]) -> tuple[str | None, str | None]:
 
 def _attach(
     drafts: list[_Draft],
-    items: list[tuple[int, object]],
+    items: Sequence[tuple[int, object]],
     takes: Callable[[_Draft, object], bool],
     give: Callable[[_Draft, object], None],
 ) -> None:
@@ -673,7 +607,7 @@ def _nearest(drafts: list[_Draft], at: int) -> _Draft | None:
 
 
 def _takes_direction(draft: _Draft, direction: object) -> bool:
-    return draft.direction is None and direction in _ACCEPTS.get(draft.kind, ())
+    return draft.direction is None and direction in _accepts(draft.kind)
 
 
 def _set_direction(draft: _Draft, direction: object) -> None:
@@ -681,9 +615,9 @@ def _set_direction(draft: _Draft, direction: object) -> None:
 
 
 def _takes_swing(draft: _Draft, swing: object) -> bool:
-    if draft.swing is not None or draft.kind not in _SWINGABLE:
+    if draft.swing is not None or not _swings_back(draft.kind):
         return False  # "sways side to side": oscillating moves swing anyway
-    return swing is None or (isinstance(swing, tuple) and swing[0] in _ACCEPTS.get(draft.kind, ()))
+    return swing is None or (isinstance(swing, tuple) and swing[0] in _accepts(draft.kind))
 
 
 def _set_swing(draft: _Draft, swing: object) -> None:
@@ -739,7 +673,7 @@ def _resolve_kind(draft: _Draft, scene: Scene) -> _Draft | None:
     if draft.kind != _TRAVEL:
         return draft
     swing_first = draft.swing[0] if draft.swing else None
-    direction = draft.direction or swing_first or draft.word.direction
+    direction = draft.direction or swing_first or draft.word.said.direction
     if direction is None:
         if draft.swing is None:
             return None
@@ -779,28 +713,28 @@ def _point(draft: _Draft, context: _Context) -> tuple[tuple[float, float] | None
 
 
 def _direction(draft: _Draft, point: tuple[float, float] | None) -> str | None:
-    if draft.kind not in _DEFAULT_DIRECTION and draft.kind != "spin":
+    kind = kind_of(draft.kind)
+    if kind.default_direction is None:
         return None
-    chosen = draft.direction or draft.word.direction
+    chosen = draft.direction or draft.word.said.direction
     if chosen is not None:
-        return {"left": "ccw", "right": "cw"}.get(chosen, chosen) if draft.kind in ("roll", "spin") else chosen
+        return {"left": "ccw", "right": "cw"}.get(chosen, chosen) if kind.turns else chosen
     # "pan toward her face": travel to the side the target is on.
-    if draft.target in (FACE, SUBJECT) and point is not None:
-        if draft.kind == "pan" and abs(point[0] - 0.5) > 0.02:
-            return "right" if point[0] > 0.5 else "left"
-        if draft.kind == "tilt" and abs(point[1] - 0.5) > 0.02:
-            return "down" if point[1] > 0.5 else "up"
-    return _DEFAULT_DIRECTION.get(draft.kind, "cw")
+    if draft.target in (FACE, SUBJECT) and point is not None and isinstance(kind, CameraKind) and kind.follows:
+        axis, before, after = _AXES[kind.follows]
+        if abs(point[axis] - 0.5) > 0.02:
+            return after if point[axis] > 0.5 else before
+    return kind.default_direction
 
 
 def _factor(draft: _Draft) -> float:
     """How much stronger than the base amount: the word's own strength times the pace."""
-    pace = draft.pace or (_PACES[draft.word.pace] if draft.word.pace else None)
-    return draft.word.strength * (pace.factor if pace else 1.0)
+    pace = draft.pace or (_PACES[draft.word.said.pace] if draft.word.said.pace else None)
+    return draft.word.said.strength * (pace.factor if pace else 1.0)
 
 
 def _easing(draft: _Draft) -> Easing:
-    own = _EASING.get(draft.kind, "ease_in_out")
+    own = kind_of(draft.kind).easing
     if own != "ease_in_out":
         return own  # physical easings (anticipation, overshoot, settle) are the point of these moves
     return draft.pace.easing if draft.pace and draft.pace.easing else own
@@ -808,7 +742,7 @@ def _easing(draft: _Draft) -> Easing:
 
 def _scale(draft: _Draft, direction: str, factor: float) -> float:
     """Zoom and dolly: the final scale ("2x" -> 2.0, "50%" -> 1.5; out is the inverse)."""
-    scale = 1.0 + _BASE[draft.kind] * factor
+    scale = 1.0 + kind_of(draft.kind).base * factor
     quantity = draft.quantity
     if quantity is not None and quantity.value > 0:
         if quantity.unit == "percent":
@@ -819,41 +753,38 @@ def _scale(draft: _Draft, direction: str, factor: float) -> float:
 
 
 def _magnitude(draft: _Draft, factor: float) -> float:
-    kind, quantity = draft.kind, draft.quantity
-    if kind == "spin":
+    kind, quantity = kind_of(draft.kind), draft.quantity
+    if kind.unit == "turns":
         # Whole turns, so the subject ends the way it started.
         magnitude = float(max(1, round(factor)))
     else:
-        magnitude = _BASE[kind] * factor
+        magnitude = kind.base * factor
     if quantity is None or quantity.value <= 0:
         return magnitude
-    if quantity.unit == "percent" and kind not in ("orbit", "roll", "spin"):
+    if quantity.unit == "percent" and kind.unit == "fraction":
         return quantity.value
-    if quantity.unit == "degrees" and kind in ("orbit", "roll"):
+    if quantity.unit == "degrees" and kind.unit == "degrees":
         return quantity.value
-    if quantity.unit == "degrees" and kind == "spin":
+    if quantity.unit == "degrees" and kind.unit == "turns":
         return quantity.value / 360.0
-    if quantity.unit == "times" and kind == "spin":
+    if quantity.unit == "times" and kind.unit == "turns":
         return quantity.value
-    if quantity.unit == "times" and kind not in _REPEATABLE:
-        return _BASE[kind] * quantity.value
+    if quantity.unit == "times" and not kind.repeatable:
+        return kind.base * quantity.value
     return magnitude
 
 
-def _clamped(kind: str, amount: float, easing: Easing, notes: _Notes) -> float:
+def _clamped(name: str, amount: float, easing: Easing, notes: _Notes) -> float:
     """``amount`` inside the kind's safe range (with a note when it was not), to 4 decimals."""
-    margin = _OVERSHOOT_MARGIN if kind in CAMERA_MOVES and easing in _PAST_THE_END else 1.0
-    if kind in _SCALE_LIMITS:
-        low, high = _SCALE_LIMITS[kind]
-        low, high = _inward(1.0 - (1.0 - low) / margin, 1.0), _inward(1.0 + (high - 1.0) / margin, 1.0)
-        safe = min(high, max(low, amount))
-    else:
-        limit = _inward(_LIMITS[kind] / margin, 0.0)
-        safe = max(-limit, min(limit, amount))
-        if abs(safe) < limit * 0.02:
-            safe = math.copysign(limit * 0.02, safe)
+    kind = kind_of(name)
+    margin = _OVERSHOOT_MARGIN if isinstance(kind, CameraKind) and easing in _PAST_THE_END else 1.0
+    # The margin pulls both bounds towards the amount that does nothing.
+    low, high = (_inward(kind.neutral + (bound - kind.neutral) / margin, kind.neutral) for bound in kind.limits)
+    safe = min(high, max(low, amount))
+    if kind.unit != "scale" and abs(safe) < high * 0.02:
+        safe = math.copysign(high * 0.02, safe)
     if abs(safe - amount) > 1e-9:
-        notes.add(f"The {kind} was limited to {safe:.3g} (asked {amount:.3g}) to stay within the safe range.")
+        notes.add(f"The {name} was limited to {safe:.3g} (asked {amount:.3g}) to stay within the safe range.")
     return round(safe, 4)
 
 
@@ -866,16 +797,16 @@ def _inward(bound: float, neutral: float) -> float:
 
 def _frequency(draft: _Draft, span: float, factor: float, index: int, context: _Context) -> float:
     """Cycles per clip: a count the prompt gave ("bounces 3 times"), else a natural rate."""
-    kind = draft.kind
-    if kind not in _REPEATABLE:
+    kind = kind_of(draft.kind)
+    if not kind.repeatable:
         return 0.0
     quantity = draft.quantity
     if quantity is not None and quantity.unit == "times" and quantity.value >= 1:
         cycles = quantity.value / span
-    elif kind in _HZ:
+    elif kind.prompt_hz is not None:
         # The seed only nudges the rate, so variations of one prompt differ a little.
-        nudge = random.Random(f"{context.seed}:{index}:{kind}").uniform(-0.08, 0.08)
-        hz = (draft.word.hz or _HZ[kind]) * factor**0.5
+        nudge = random.Random(f"{context.seed}:{index}:{kind.name}").uniform(-0.08, 0.08)
+        hz = (draft.word.said.hz or kind.prompt_hz) * factor**0.5
         cycles = hz * context.seconds * (1.0 + nudge)
     else:
         return 0.0
@@ -889,8 +820,7 @@ def _build(draft: _Draft, start: float, end: float, index: int, context: _Contex
     factor = _factor(draft)
     easing = _easing(draft)
     kind = draft.kind
-    targeted = kind in _ZOOM_FAMILY or kind == "orbit" or kind in SUBJECT_MOVES
-    target = point if targeted else None
+    target = point if kind_of(kind).aims else None
     frequency = _frequency(draft, end - start, factor, index, context)
     legs = [(direction, start, end)]
     if draft.swing is not None and direction is not None:
@@ -908,7 +838,7 @@ def _build(draft: _Draft, start: float, end: float, index: int, context: _Contex
         )
         for leg_direction, leg_start, leg_end in legs
     )
-    if kind in SUBJECT_MOVES:
+    if isinstance(kind_of(kind), SubjectKind):
         named = f"the {draft.noun}" if draft.noun else "the subject"
         subject = label if draft.target == FACE and label else named
         return _Step(moves, _predicate(draft, direction), subject)
@@ -916,32 +846,20 @@ def _build(draft: _Draft, start: float, end: float, index: int, context: _Contex
 
 
 def _amount(draft: _Draft, direction: str | None, factor: float, easing: Easing, notes: _Notes) -> float:
-    if draft.kind in _SCALE_LIMITS:
+    kind = kind_of(draft.kind)
+    if kind.unit == "scale":
         return _clamped(draft.kind, _scale(draft, direction or "in", factor), easing, notes)
-    sign = (_SPIN_SIGN if draft.kind == "spin" else _SIGN).get(direction or "", 1.0)
+    sign = _SIGN.get(direction or "", 1.0)
+    if direction in _ROTATION:
+        sign *= kind.clockwise_sign
     return _clamped(draft.kind, sign * _magnitude(draft, factor), easing, notes)
 
 
 # --- descriptions -------------------------------------------------------------------------------
 
-_VERBS = {
-    "bounce": "bounces",
-    "float": "floats",
-    "sway": "sways",
-    "wobble": "wobbles",
-    "jiggle": "jiggles",
-    "spin": "spins",
-    "pulse": "pulses",
-    "squish": "squishes",
-    "inflate": "inflates",
-    "deflate": "deflates",
-    "melt": "melts",
-}
-_ROTATION = {"cw": "clockwise", "ccw": "counterclockwise"}
-
 
 def _pace_name(draft: _Draft) -> str | None:
-    return draft.pace_name or draft.word.pace
+    return draft.pace_name or draft.word.said.pace
 
 
 def _predicate(draft: _Draft, direction: str | None) -> str:
@@ -951,39 +869,38 @@ def _predicate(draft: _Draft, direction: str | None) -> str:
     if pace:
         very, _, name = pace.rpartition(" ")
         adverb = f"{very} {_ADVERBS[name]} ".lstrip()
-    verb = draft.word.noun or _VERBS[draft.kind]
-    if draft.kind == "spin":
-        verb += f" {_ROTATION.get(direction or 'cw', 'clockwise')}"
-    return adverb + verb
+    return adverb + _phrase(draft, direction, None)
 
 
 def _camera_phrase(draft: _Draft, direction: str | None, label: str | None) -> str:
     """A camera move in words: "a slow zoom in toward the face"."""
     pace = _pace_name(draft)
-    noun = _camera_noun(draft, direction, label)
+    noun = _phrase(draft, direction, label)
     adjective = f"{pace} " if pace else ""
     article = "an" if (adjective or noun)[0] in "aeiou" else "a"
     return f"{article} {adjective}{noun}"
 
 
-def _camera_noun(draft: _Draft, direction: str | None, label: str | None) -> str:
-    kind, word = draft.kind, draft.word
-    back = " and back" if draft.swing is not None else ""
-    if kind in _ZOOM_FAMILY:
-        travel = word.kind == _TRAVEL
-        verb = {"in": "push in", "out": "pull back"} if travel else {"in": f"{kind} in", "out": f"{kind} out"}
-        text = verb[direction or "in"] + (f" toward {label}" if direction == "in" and label else "")
-        return text + (" and back " + _OPPOSITE[direction or "in"] if draft.swing is not None else "")
-    if kind == "pan":
-        return f"{word.noun or 'pan'} to the {direction}{back}"
-    if kind == "tilt":
-        return f"{word.noun or 'tilt'} {direction}{back}"
-    if kind == "orbit":
-        side = {"cw": "right", "ccw": "left"}.get(direction or "right", direction)
-        return f"orbit to the {side}{back}" + (f" around {label}" if label else "")
-    if kind == "roll":
-        return f"{word.noun or 'camera roll'} {_ROTATION.get(direction or 'cw', 'clockwise')}{back}"
-    return word.noun or "camera shake"
+def _phrase(draft: _Draft, direction: str | None, label: str | None) -> str:
+    """The move in its kind's words (``kinds.Kind.phrase``): "pan to the left and back", "spins
+    clockwise"; ``label`` names its target ("the face")."""
+    kind = kind_of(draft.kind)
+    shown = direction or kind.default_direction or ""
+    swing = draft.swing is not None
+    noun = draft.word.said.noun or kind.called
+    words = shown
+    if draft.word.kind == _TRAVEL and kind.unit == "scale":
+        noun, words = ("push", "in") if shown == "in" else ("pull", "back")  # the travel word names it
+    return kind.phrase.format(
+        noun=noun,
+        direction=words,
+        side={"cw": "right", "ccw": "left"}.get(shown, shown),
+        rotation=_ROTATION.get(shown, "clockwise"),
+        back=" and back" if swing else "",
+        returning=f" and back {_OPPOSITE[shown]}" if swing and shown in _OPPOSITE else "",
+        toward=f" toward {label}" if direction == "in" and label else "",
+        around=f" around {label}" if label else "",
+    )
 
 
 def _group_text(steps: Sequence[_Step]) -> str:
@@ -1019,8 +936,11 @@ def _synthetic(word: _Word) -> _Draft:
 
 def _camera_fallbacks(pace: str, push: bool, strength: float = 1.0) -> list[_Draft]:
     """Camera moves to try in turn when a default is needed and some kinds are ruled out."""
-    first = _Word(_TRAVEL if push else "zoom", "in", strength, pace=pace)
-    others = (_Word("pan", strength=strength, pace=pace), _Word("tilt", "up", strength, pace=pace))
+    first = _Word(_TRAVEL if push else "zoom", Said(direction="in", strength=strength, pace=pace))
+    others = (
+        _Word("pan", Said(strength=strength, pace=pace)),
+        _Word("tilt", Said(direction="up", strength=strength, pace=pace)),
+    )
     return [_synthetic(word) for word in (first, *others)]
 
 
@@ -1036,18 +956,21 @@ def _light_float(banned: frozenset[str], scene: Scene) -> list[_Draft]:
     # Without a separated subject a float would move nothing.
     if not scene.has_subject or "float" in banned:
         return []
-    return [_synthetic(_Word("float", strength=0.5, pace="subtle"))]
+    return [_synthetic(_Word("float", Said(strength=0.5, pace="subtle")))]
 
 
 def _complement(camera: _Draft, banned: frozenset[str], scene: Scene) -> _Draft | None:
     """A subtle second camera move for a prompt with a single one: a pan gets a slight zoom, a
     zoom a slight pan; the other axis when that is ruled out."""
-    pan = _Word("pan", strength=0.6, pace="slight")
-    tilt = _Word("tilt", "up", strength=0.6, pace="slight")
+    pan = _Word("pan", Said(strength=0.6, pace="slight"))
+    tilt = _Word("tilt", Said(direction="up", strength=0.6, pace="slight"))
     if camera.kind in _ZOOM_FAMILY:
         candidates = [pan, tilt]
     else:
-        candidates = [_Word("zoom", "in", strength=0.5, pace="subtle"), tilt if camera.kind == "pan" else pan]
+        candidates = [
+            _Word("zoom", Said(direction="in", strength=0.5, pace="subtle")),
+            tilt if camera.kind == "pan" else pan,
+        ]
     chosen = _first_allowed((_synthetic(word) for word in candidates), banned, scene)
     if chosen is not None and camera.target in (FACE, SUBJECT):
         chosen.target, chosen.noun = camera.target, camera.noun  # lean toward what the prompt is about
@@ -1128,7 +1051,7 @@ def _generic_camera_motion(lexemes: list[_Lexeme]) -> list[_Lexeme]:
         if lexeme.role == CAMERA_MOTION:
             asks = not named
             named = True  # one generic mention is one move, however often it is repeated
-            lexeme = _Lexeme(MOVE, lexeme.words, _Word(_TRAVEL, "in")) if asks else _Lexeme(FILLER, lexeme.words)
+            lexeme = _Lexeme(MOVE, lexeme.words, _PUSH) if asks else _Lexeme(FILLER, lexeme.words)
         result.append(lexeme)
     return result
 

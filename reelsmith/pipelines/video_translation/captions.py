@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pysubs2
 
-from reelsmith.engines.recognition import Word
+from reelsmith.models.interfaces import Word
 
 # Netflix's limit is 42 characters a row and two rows; a line of speech is one subtitle.
 MAX_LINE_CHARS = 84

@@ -295,8 +295,8 @@ class MouthModel:
         pair_u = (uv[self.pairs[:, 0], 0] + uv[self.pairs[:, 1], 0]) / 2.0
         self.pair_oval = np.sqrt(np.clip(1.0 - (pair_u / self.inner_half) ** 2, 0.0, 1.0))
         self.pair_gap = (uv[self.pairs[:, 1], 1] - uv[self.pairs[:, 0], 1]).clip(min=0.0)
-        row = {int(index): position for position, index in enumerate(moving)}
-        self.pair_rows = np.array([[row[int(a)], row[int(b)]] for a, b in self.pairs], dtype=np.int64)
+        row_of = {int(index): position for position, index in enumerate(moving)}
+        self.pair_rows = np.array([[row_of[int(a)], row_of[int(b)]] for a, b in self.pairs], dtype=np.int64)
 
     def _mesh(self, neutral: np.ndarray) -> None:
         moving = set(self.moving.tolist())

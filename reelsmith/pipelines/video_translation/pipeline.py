@@ -1,6 +1,6 @@
 """Video Translation on a CPU: a video's speech recognised, translated, re-voiced and captioned.
 
-Stages, top to bottom (each a module of this package or an engine in ``reelsmith.engines``):
+Stages, top to bottom (each a module of this package or a model adapter in ``reelsmith.models``):
   1. probe      - the source's length, size and sound;
   2. audio      - its sound at 16 kHz for listening and 44.1 kHz stereo for the mix;
   3. speech     - where someone speaks (Silero voice activity);
@@ -29,21 +29,21 @@ from typing import Any
 
 import numpy as np
 
-from reelsmith.engines.language_id import detect_language
-from reelsmith.engines.recognition import (
-    BUNDLED_SHA256,
-    SAMPLE_RATE,
-    RecognitionError,
-    WhisperRecognizer,
-    bundled_model_dir,
-)
-from reelsmith.engines.speech import STYLES, EspeakSynthesizer, Phoneme, SynthesisError, Voice
-from reelsmith.engines.translation import ApertiumTranslator, ChatTranslator, TranslationError, Translator
 from reelsmith.languages import LANGUAGES
 from reelsmith.media.decode import DecodeError
 from reelsmith.media.encode import EncodeError, encode_mp3
 from reelsmith.media.probe import probe
 from reelsmith.media.sound import SoundError, read_audio, write_wav
+from reelsmith.models.interfaces import (
+    RECOGNITION_SAMPLE_RATE,
+    Phoneme,
+    RecognitionError,
+    Speech,
+    SynthesisError,
+    TranslationError,
+    Voice,
+)
+from reelsmith.models.registry import load_models
 from reelsmith.pipelines.base import EngineUnavailable, Job, PipelineError, PipelineResult, Stage, StageProgress
 from reelsmith.pipelines.video_translation.assemble import Cover, captioned_video, plain_video
 from reelsmith.pipelines.video_translation.captions import (
@@ -59,10 +59,12 @@ from reelsmith.pipelines.video_translation.lipsync import render_lipsync
 from reelsmith.pipelines.video_translation.mixing import MIX_RATE, mix, with_holds
 from reelsmith.pipelines.video_translation.speakers import speaker_labels
 from reelsmith.pipelines.video_translation.speech_activity import speech_spans, trimmed_to_speech
-from reelsmith.pipelines.video_translation.studio_voice import StudioVoice, restore_tokens
+from reelsmith.pipelines.video_translation.studio_voice import STYLES, StudioVoice, restore_tokens
 from reelsmith.pipelines.video_translation.timing import Placement, Timeline, fit_lines
 from reelsmith.pipelines.video_translation.transcripts import shared_transcript, transcript_key
 from reelsmith.pipelines.video_translation.visemes import MouthTrack, envelope_track, phoneme_track, segments_of
+from reelsmith.products.catalog import Catalog, LanguageEntry, TranslationPair, VoiceEntry
+from reelsmith.products.video_translation import TranslationParams
 from reelsmith.settings import Settings
 
 STAGES = [
@@ -112,29 +114,14 @@ class VideoTranslationPipeline:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        model_dir = settings.whisper_model_dir or bundled_model_dir()
-        expected = settings.whisper_model_sha256 or (BUNDLED_SHA256 if settings.whisper_model_dir is None else None)
-        threads = settings.recognition_threads or os.cpu_count() or 1
-        self.recognizer = WhisperRecognizer(model_dir, expected, threads) if model_dir else None
-        self.translator: Translator = (
-            ChatTranslator(
-                settings.translation_openai_url,
-                settings.translation_openai_model,
-                settings.translation_openai_key,
-                settings.translation_openai_languages,
-                settings.translation_openai_timeout_seconds,
-            )
-            if settings.translation_openai_url
-            else ApertiumTranslator()
-        )
-        self.synthesizer = EspeakSynthesizer()
-        if not self.translator.pairs():
+        self.models = load_models(settings)
+        if not self.models.translation_pairs():
             raise EngineUnavailable(
                 "the Video Translation engine is not installed on this server: no translation engine "
                 "(install Apertium and its language pairs, or set REELSMITH_TRANSLATION_OPENAI_URL); "
                 "the credits were refunded"
             )
-        if not self.synthesizer.languages():
+        if not self.models.spoken_languages():
             raise EngineUnavailable(
                 "the Video Translation engine is not installed on this server: no speech synthesiser "
                 "(install espeak-ng); the credits were refunded"
@@ -144,24 +131,24 @@ class VideoTranslationPipeline:
 
     def targets(self) -> list[str]:
         """Languages it can both translate into and speak."""
-        spoken = self.synthesizer.languages()
-        return sorted({target for _, target in self.translator.pairs() if target in spoken and target in LANGUAGES})
+        spoken = self.models.spoken_languages()
+        pairs = self.models.translation_pairs()
+        return sorted({target for _, target in pairs if target in spoken and target in LANGUAGES})
 
-    def catalog(self) -> dict[str, Sequence[dict[str, Any]]]:
+    def catalog(self) -> Catalog:
         targets = self.targets()
-        return {
-            "languages": [_language_entry(code, bool(self.synthesizer.voices(code))) for code in targets],
-            "voices": [_voice_entry(voice) for code in targets for voice in self.synthesizer.voices(code)],
-            "translation_pairs": [{"source": s, "target": t} for s, t in sorted(self.translator.pairs())],
-            "recognition_languages": [{"lang_code": code} for code in sorted(self._recognisable() or LANGUAGES)],
-        }
+        recognisable = self.models.recognisable()
+        return Catalog(
+            languages=tuple(LanguageEntry(code, bool(self.models.voices(code))) for code in targets),
+            voices=tuple(_voice_entry(voice) for code in targets for voice in self.models.voices(code)),
+            translation_pairs=tuple(TranslationPair(s, t) for s, t in sorted(self.models.translation_pairs())),
+            recognition_languages=frozenset(recognisable) if recognisable else None,
+        )
 
     def render_voice_preview(self, voice_id: str, folder: Path) -> Path:
         """An MP3 of the voice saying a sample sentence in its language (browsers play it as
         ``audio/mpeg``), made once and kept; raises KeyError for a voice that is not in the list."""
-        voice = next(
-            (v for code in self.targets() for v in self.synthesizer.voices(code) if v.voice_id == voice_id), None
-        )
+        voice = next((v for code in self.targets() for v in self.models.voices(code) if v.voice_id == voice_id), None)
         if voice is None:
             raise KeyError(voice_id)
         path = folder / f"{voice.voice_id}.mp3"
@@ -171,24 +158,22 @@ class VideoTranslationPipeline:
             partial = folder / f"{voice.voice_id}.{os.getpid()}.part.mp3"
             sample = _PREVIEW_SENTENCES.get(voice.language, LANGUAGES.get(voice.language, voice.language))
             try:
-                self.synthesizer.synthesize(sample, voice, STYLES["professional"], spoken)
+                speech = self.models.synthesizer_for(voice).speak(sample, voice, STYLES["professional"])
+                write_wav(speech.samples, speech.sample_rate, spoken)
                 encode_mp3(spoken, partial)
             finally:
                 spoken.unlink(missing_ok=True)
             os.replace(partial, path)
         return path
 
-    def _recognisable(self) -> frozenset[str] | None:
-        return self.recognizer.languages() if self.recognizer else frozenset()
-
     # --- run -----------------------------------------------------------------------------------
 
-    def run(self, job: Job) -> PipelineResult:
+    def run(self, job: Job[TranslationParams]) -> PipelineResult:
         params = job.params
-        lipsync = bool(params.get("lipsync"))
+        lipsync = params.lipsync
         progress = StageProgress(job, STAGES)
-        target = params["language"]
-        studio = StudioVoice.from_params(params.get("studio_voice"))
+        target = params.language
+        studio = StudioVoice.of(params.studio_voice)
         source = job.inputs["video"]
         work = job.work_dir
 
@@ -197,14 +182,14 @@ class VideoTranslationPipeline:
         progress.update("probe", 1.0)
 
         try:
-            listening = read_audio(source, SAMPLE_RATE)
+            listening = read_audio(source, RECOGNITION_SAMPLE_RATE)
             original = read_audio(source, MIX_RATE, channels=2)
         except SoundError as exc:
             raise PipelineError(str(exc)) from exc
         # Only the probed length (measured on the streams, and what was priced) is heard and
         # mixed: decoded samples may outlast it where a file's timing understates its sound.
         if info.duration > 0:
-            listening = listening[: int(round(info.duration * SAMPLE_RATE))]
+            listening = listening[: int(round(info.duration * RECOGNITION_SAMPLE_RATE))]
             original = original[: int(round(info.duration * MIX_RATE))]
         progress.update("audio", 1.0)
 
@@ -218,22 +203,23 @@ class VideoTranslationPipeline:
             raise PipelineError(f"the video is already in {name} ({target}); there is nothing to translate")
         progress.update("segment", 1.0)
 
-        labels = speaker_labels(listening, heard.lines, int(params.get("speaker_num") or 0))
+        labels = speaker_labels(listening, heard.lines, params.speaker_num)
         lines = [replace(line, speaker=label) for line, label in zip(heard.lines, labels, strict=True)]
         progress.update("speakers", 1.0)
 
-        translated, route = self._translate(lines, heard.language, target, studio)
+        translated, translation_report = self._translate(lines, heard.language, target, studio)
         progress.update("translate", 1.0)
 
-        voices = self._voices(target, params.get("voices_map") or {}, max(labels) + 1)
-        spoken = self._synthesise(translated, lines, voices, studio, work, progress, lipsync)
+        voices = self._voices(target, params.voices.get(target, ""), max(labels) + 1)
+        spoken = self._synthesise(translated, lines, voices, studio, work, progress)
+        synthesizer_names = " + ".join(dict.fromkeys(self.models.synthesizer_for(voice).name for voice in voices))
         speech = [line.clip for line in spoken]
 
         placements = fit_lines(
             [(line.start, line.end) for line in lines],
             [len(clip) / MIX_RATE for clip in speech],
             info.duration,
-            bool(params.get("dynamic_duration")),
+            params.dynamic_duration,
         )
         timeline = Timeline.of(placements)
         seconds = info.duration + timeline.added
@@ -242,7 +228,7 @@ class VideoTranslationPipeline:
 
         original_speech = [(timeline.output_time(a), timeline.output_time(b)) for a, b in (spans or _spans(lines))]
         soundtrack = work / "soundtrack.wav"
-        mixed = mix(with_holds(original, timeline), voice, original_speech, bool(params.get("remove_bgm")))
+        mixed = mix(with_holds(original, timeline), voice, original_speech, params.remove_bgm)
         write_wav(mixed, MIX_RATE, soundtrack)
         progress.update("mix", 1.0)
 
@@ -263,7 +249,7 @@ class VideoTranslationPipeline:
         if lipsync:
             if not info.has_video or info.fps <= 0:
                 raise PipelineError("lipsync needs a picture with a face, and the video has no readable picture")
-            mouth = self._mouth_track(spoken, placements, timeline, seconds, voice)
+            mouth = self._mouth_track(spoken, placements, timeline, seconds, voice, f"{synthesizer_names} phonemes")
             picture, picture_timeline = work / "lipsync.mp4", Timeline()
             try:
                 lipsync_report = render_lipsync(
@@ -278,7 +264,7 @@ class VideoTranslationPipeline:
         try:
             plain_video(picture, soundtrack, picture_timeline, seconds, files["no_caption_video"])
             progress.update("encode", 0.3)
-            caption_type = int(params.get("caption_type") or 0)
+            caption_type = params.caption_type
             if caption_type in _BURN_IN:
                 which, place = _BURN_IN[caption_type]
                 burned = original_out if which == "original" else translated_out
@@ -297,11 +283,11 @@ class VideoTranslationPipeline:
             "source_language": heard.language,
             "target_language": target,
             "recognition": heard.recognition,
-            "translation": {"engine": self.translator.name, "route": route},
-            "speech": {"engine": self.synthesizer.name, "style": studio.style,
+            "translation": translation_report,
+            "speech": {"engine": synthesizer_names, "style": studio.style,
                        "voices": {str(k): v.voice_id for k, v in enumerate(voices)}},
             "speakers": max(labels) + 1,
-            "background": "removed" if params.get("remove_bgm") else "kept, ducked by 24 dB under speech",
+            "background": "removed" if params.remove_bgm else "kept, ducked by 24 dB under speech",
             "output_seconds": round(seconds, 3),
             "lines": [
                 {**p.report(index + 1, timeline), "speaker": line.speaker, "text": line.text, "translation": text}
@@ -314,56 +300,62 @@ class VideoTranslationPipeline:
 
     # --- stages --------------------------------------------------------------------------------
 
-    def _hear(self, job: Job, listening: np.ndarray, spans: list[tuple[float, float]]) -> Heard:
-        asked = job.params.get("source_language") or "DEFAULT"
+    def _hear(self, job: Job[TranslationParams], listening: np.ndarray, spans: list[tuple[float, float]]) -> Heard:
+        asked = job.params.source_language or "DEFAULT"
         given = job.inputs.get("captions")
         if given is not None:
             try:
                 lines = read_captions(given)
             except CaptionError as exc:
                 raise PipelineError(str(exc)) from exc
-            language = asked if asked != "DEFAULT" else detect_language(" ".join(line.text for line in lines))[0]
+            text = " ".join(line.text for line in lines)
+            language = asked if asked != "DEFAULT" else self.models.language_identifier.identify(text).language
             return Heard(lines, language, {"engine": "caption_url", "shared": False})
-        if self.recognizer is None:
+        wanted = None if asked == "DEFAULT" else asked
+        recognizer = self.models.recognizer_for(wanted)
+        if recognizer is None:
             raise PipelineError(
                 "no speech recognition model is installed on this server; send caption_url with what is said"
             )
         if not spans:
             raise PipelineError("no speech was found in the video's sound, so there is nothing to translate")
-        language = None if asked == "DEFAULT" else asked
-        key = transcript_key(listening, self.recognizer.signature, language)
+        key = transcript_key(listening, recognizer.signature, wanted)
         try:
             transcript, shared = shared_transcript(
-                self.settings.work_dir / "transcripts", key, lambda: self.recognizer.transcribe(listening, language)
+                self.settings.work_dir / "transcripts", key, lambda: recognizer.transcribe(listening, wanted)
             )
         except RecognitionError as exc:
             raise PipelineError(str(exc)) from exc
         lines = trimmed_to_speech(lines_from_words(transcript.words), spans)
         if not lines:
             raise PipelineError("no words could be recognised in the video's speech")
-        return Heard(lines, transcript.language, {"engine": self.recognizer.name, "shared": shared})
+        return Heard(lines, transcript.language, {"engine": recognizer.name, "shared": shared})
 
     def _translate(
         self, lines: Sequence[Line], source: str, target: str, studio: StudioVoice
-    ) -> tuple[list[str], list[str]]:
-        if (source, target) not in self.translator.pairs():
+    ) -> tuple[list[str], dict[str, Any]]:
+        """The lines translated, ``studio_voice`` terms kept or forced, and the report's
+        ``translation`` (the translator and the route)."""
+        translator = self.models.translator_for(source, target)
+        if translator is None:
             raise PipelineError(
                 f"the installed translation engine cannot translate {LANGUAGES.get(source, source)} ({source}) "
                 f"into {LANGUAGES.get(target, target)} ({target})"
             )
         protected = [studio.protect(line.text) for line in lines]
         try:
-            texts = self.translator.translate([text for text, _ in protected], source, target)
+            texts = translator.translate([text for text, _ in protected], source, target)
         except TranslationError as exc:
             raise PipelineError(str(exc)) from exc
         restored = [restore_tokens(text, restore) for text, (_, restore) in zip(texts, protected, strict=True)]
-        return restored, self.translator.path(source, target)
+        return restored, {"engine": translator.name, "route": translator.route(source, target)}
 
-    def _voices(self, language: str, voices_map: dict[str, Any], speakers: int) -> list[Voice]:
-        available = self.synthesizer.voices(language)
+    def _voices(self, language: str, chosen: str, speakers: int) -> list[Voice]:
+        """A voice per speaker: the one asked for (``voices_map``) first, then the language's
+        others in turn (more speakers than voices reuse voices)."""
+        available = self.models.voices(language)
         if not available:
             raise PipelineError(f"no installed voice speaks {LANGUAGES.get(language, language)} ({language})")
-        chosen = (voices_map.get(language) or {}).get("voice_id")
         first = next((voice for voice in available if voice.voice_id == chosen), available[0])
         ordered = [first] + [voice for voice in available if voice != first]
         return [ordered[index % len(ordered)] for index in range(speakers)]
@@ -376,21 +368,19 @@ class VideoTranslationPipeline:
         studio: StudioVoice,
         work: Path,
         progress: StageProgress,
-        with_phonemes: bool = False,
     ) -> list[SpokenLine]:
         spoken = []
         for index, (text, line) in enumerate(zip(texts, lines, strict=True)):
             path = work / f"line{index:04d}.wav"
             said, voice = studio.pronounce(text), voices[line.speaker]
             try:
-                self.synthesizer.synthesize(said, voice, studio.speaking, path)
-                samples = read_audio(path, MIX_RATE)
-                phonemes = self.synthesizer.phonemes(said, voice, studio.speaking) if with_phonemes else []
+                speech = self.models.synthesizer_for(voice).speak(said, voice, studio.speaking)
+                samples = _at_mix_rate(speech, path)
             except (SynthesisError, SoundError) as exc:
                 raise PipelineError(f"line {index + 1} could not be spoken: {exc}") from exc
             clip, lead = _trimmed(samples)
             # The phonemes' times, like the clip, from the first sound on.
-            spoken.append(SpokenLine(clip, [Phoneme(p.symbol, p.start - lead, p.end - lead) for p in phonemes]))
+            spoken.append(SpokenLine(clip, [Phoneme(p.symbol, p.start - lead, p.end - lead) for p in speech.phonemes]))
             progress.update("synthesise", (index + 1) / len(texts))
         return spoken
 
@@ -401,57 +391,40 @@ class VideoTranslationPipeline:
         timeline: Timeline,
         seconds: float,
         voice: np.ndarray,
+        source: str,
     ) -> MouthTrack:
-        """The mouth's targets over the output: from the synthesiser's phonemes where every
-        line that makes a sound has them, else from the loudness of the new voice."""
+        """The mouth's targets over the output: from the synthesiser's phonemes (``source``
+        names them in the report) where every line that makes a sound has them, else from the
+        loudness of the new voice."""
         if any(len(line.clip) and not line.phonemes for line in spoken):
             return envelope_track(voice, MIX_RATE, seconds)
         segments = []
         for line, placement in zip(spoken, placements, strict=True):
             start = timeline.output_time(placement.start)
             segments += segments_of(line.phonemes, start, placement.stretch, until=len(line.clip) / MIX_RATE)
-        return phoneme_track(segments, seconds, f"{self.synthesizer.name} phonemes")
+        return phoneme_track(segments, seconds, source)
 
 
-def _language_entry(code: str, has_voices: bool) -> dict[str, Any]:
-    """A target as the language list shows it; links are relative until the route adds the
-    server's base URL. ``need_voice_id`` is what makes Akool's demo offer its voice picker."""
-    badge = f"/api/reelsmith/v1/languages/{code}/badge.svg"
-    return {
-        "lang_code": code,
-        "lang_name": LANGUAGES[code],
-        "url": badge,
-        "flag_url": badge,
-        "need_voice_id": has_voices,
-    }
-
-
-def _voice_entry(voice: Voice) -> dict[str, Any]:
-    """A voice as the voice list shows it, with the fields Akool's demo reads."""
-    return {
-        "_id": voice.voice_id,
-        "voice_id": voice.voice_id,
-        "gender": voice.gender,
-        "language": LANGUAGES.get(voice.language, voice.language),
-        "name": voice.name,
-        "preview": f"/api/reelsmith/v1/voices/{voice.voice_id}/preview.mp3",
-        "language_code": voice.language,
-        "thumbnailUrl": f"/api/reelsmith/v1/voices/{voice.voice_id}/thumbnail.svg",
-        "flag_url": f"/api/reelsmith/v1/languages/{voice.language}/badge.svg",
-        "age": list(voice.age),
-        # studio_voice.style works with every voice (rate and pitch): each offers them all.
-        "style": sorted(STYLES),
-        "scenario": list(voice.scenario),
-    }
+def _voice_entry(voice: Voice) -> VoiceEntry:
+    # studio_voice.style works with every voice (rate and pitch): each offers them all.
+    return VoiceEntry(
+        voice.voice_id, voice.language, voice.name, voice.gender, voice.age, voice.scenario, tuple(sorted(STYLES))
+    )
 
 
 @dataclass(frozen=True)
 class SpokenLine:
-    """One line's synthesised speech (trimmed, at MIX_RATE) and, when asked for and known, its
-    phonemes with times from the clip's start."""
+    """One line's synthesised speech (trimmed, at MIX_RATE) and, when the synthesiser knows
+    them, its phonemes (IPA) with times from the clip's start."""
 
     clip: np.ndarray
     phonemes: list[Phoneme]
+
+
+def _at_mix_rate(speech: Speech, path: Path) -> np.ndarray:
+    """The speech's samples at MIX_RATE, resampled by ffmpeg through a WAV file at ``path``."""
+    write_wav(speech.samples, speech.sample_rate, path)
+    return read_audio(path, MIX_RATE)
 
 
 def _trimmed(samples: np.ndarray, threshold: float = 1e-3) -> tuple[np.ndarray, float]:
@@ -506,7 +479,7 @@ def translate_file(
     import tempfile
 
     settings = settings or Settings()
-    body = {"language": language, "source_language": "DEFAULT", "lipsync": lipsync, **params}
+    body = TranslationParams.from_json({"url": str(video), "language": language, "lipsync": lipsync, **params})
     with tempfile.TemporaryDirectory(prefix="reelsmith-translate-") as work:
         job = Job(
             task_id="local",

@@ -1,8 +1,10 @@
 """``studio_voice``: words kept, words forced, words pronounced, and the speaking style.
 
 Kept and forced words are swapped for placeholder tokens (``Zq0qZ``) before translation; the
-engines pass unknown tokens through untouched, and afterwards each token becomes the kept word
-or its forced translation. Pronunciations change only what is spoken, never the captions.
+translators pass unknown tokens through untouched, and afterwards each token becomes the kept
+word or its forced translation. Pronunciations change only what is spoken, never the captions.
+A style's name (Akool's) becomes a :class:`~reelsmith.models.interfaces.Style`, the rate and
+pitch that every voice speaks with (:data:`STYLES`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reelsmith.engines.speech import STYLES, Style
+from reelsmith.models.interfaces import Style
+from reelsmith.products.video_translation import StudioVoiceParams
+
+# studio_voice.style, by Akool's names: "professional" is a voice's own rate and pitch.
+STYLES: dict[str, Style] = {
+    "professional": Style(1.0, 0),
+    "affectionate": Style(0.92, 6),
+    "angry": Style(1.1, -4),
+    "calm": Style(0.9, -4),
+    "cheerful": Style(1.08, 10),
+    "depressed": Style(0.82, -10),
+    "disgruntled": Style(0.95, -6),
+    "embarrassed": Style(0.95, 4),
+    "empathetic": Style(0.92, 2),
+    "excited": Style(1.15, 14),
+    "fearful": Style(1.1, 12),
+    "friendly": Style(1.0, 6),
+    "unfriendly": Style(1.0, -8),
+    "sad": Style(0.85, -8),
+    "serious": Style(0.95, -6),
+    "relaxed": Style(0.9, 0),
+}
 
 _TOKEN = "Zq{}qZ"
 _TOKEN_PATTERN = re.compile(r"zq\s?(\d+)\s?qz", re.IGNORECASE)
@@ -20,6 +43,9 @@ _TOKEN_PATTERN = re.compile(r"zq\s?(\d+)\s?qz", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class StudioVoice:
+    """The request's ``studio_voice``: terms kept or forced in translation, spellings for the
+    voice, and the speaking style's name."""
+
     no_translate_words: tuple[str, ...] = ()
     fixed_words: Mapping[str, str] = field(default_factory=dict)
     pronounced_words: Mapping[str, str] = field(default_factory=dict)
@@ -36,8 +62,14 @@ class StudioVoice:
             style=value.get("style") or "professional",
         )
 
+    @classmethod
+    def of(cls, params: StudioVoiceParams) -> StudioVoice:
+        """The task's ``studio_voice``, as its params carry it."""
+        return cls(params.no_translate_words, params.fixed_words, params.pronounced_words, params.style)
+
     @property
     def speaking(self) -> Style:
+        """The rate and pitch of :attr:`style`."""
         return STYLES[self.style]
 
     def protect(self, text: str) -> tuple[str, dict[str, str]]:
@@ -55,7 +87,8 @@ class StudioVoice:
     def pronounce(self, text: str) -> str:
         """What the voice should say for ``text``: each listed word replaced by its spelling."""
         for word in sorted(self.pronounced_words, key=len, reverse=True):
-            text = _whole_word(word).sub(lambda _, say=self.pronounced_words[word]: say, text)
+            # A template whose backslashes are doubled: the spelling is said as it is written.
+            text = _whole_word(word).sub(self.pronounced_words[word].replace("\\", r"\\"), text)
         return text
 
 

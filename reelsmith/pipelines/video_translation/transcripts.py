@@ -19,14 +19,19 @@ from pathlib import Path
 
 import numpy as np
 
-from reelsmith.engines.recognition import Transcript, Word
+from reelsmith.models.interfaces import Transcript, TranscriptLine, Word
 
 KEEP_SECONDS = 3600.0
+# The layout of the stored transcript; in the key, so an entry of another layout (left by a
+# worker of an older version) is never read.
+_LAYOUT = "lines-v2"
 
 
 def transcript_key(audio: np.ndarray, recognizer: str, language: str | None) -> str:
+    """Names the transcript of ``audio`` by the recogniser's signature and the asked language
+    (None: detected)."""
     digest = hashlib.sha256(np.ascontiguousarray(audio, dtype=np.float32).tobytes())
-    digest.update(f"|{recognizer}|{language or 'detect'}".encode())
+    digest.update(f"|{recognizer}|{language or 'detect'}|{_LAYOUT}".encode())
     return digest.hexdigest()
 
 
@@ -47,12 +52,19 @@ def shared_transcript(folder: Path, key: str, recognise: Callable[[], Transcript
 
 
 def _dump(transcript: Transcript) -> dict[str, object]:
-    return {"language": transcript.language, "words": [[w.text, w.start, w.end] for w in transcript.words]}
+    return {
+        "language": transcript.language,
+        "lines": [[line.start, line.end, [[w.text, w.start, w.end] for w in line.words]] for line in transcript.lines],
+    }
 
 
 def _load(path: Path) -> Transcript:
     data = json.loads(path.read_text())
-    return Transcript(data["language"], tuple(Word(text, start, end) for text, start, end in data["words"]))
+    lines = (
+        TranscriptLine(start, end, tuple(Word(text, a, b) for text, a, b in words))
+        for start, end, words in data["lines"]
+    )
+    return Transcript(data["language"], tuple(lines))
 
 
 def _forget_old(folder: Path) -> None:

