@@ -36,11 +36,11 @@ serve: install system-packages
 
 # The service-core suite, run a second time in the scale-out mode: PostgreSQL and Celery on
 # Redis at 127.0.0.1 (skipped, saying so, where they are not running).
-SCALEOUT_SUITE := tests/test_smoke.py tests/test_auth.py tests/test_envelope.py tests/test_concurrency.py \
-	tests/test_files.py tests/test_admin_api.py tests/test_webhooks.py tests/test_worker_recovery.py \
-	tests/test_cli.py tests/test_serve.py tests/test_media_fetch.py tests/test_image2video_api.py \
-	tests/test_character_swap_api.py tests/test_translation_api.py tests/test_akool_clients.py \
-	tests/test_rate_limits.py tests/test_webhook_fairness.py
+SCALEOUT_SUITE := tests/core/test_smoke.py tests/core/test_auth.py tests/core/test_envelope.py tests/core/test_concurrency.py \
+	tests/core/test_files.py tests/core/test_admin_api.py tests/core/test_webhooks.py tests/core/test_worker_recovery.py \
+	tests/core/test_cli.py tests/core/test_serve.py tests/core/test_media_fetch.py tests/image2video/test_image2video_api.py \
+	tests/character_swap/test_character_swap_api.py tests/video_translation/test_translation_api.py tests/core/test_akool_clients.py \
+	tests/core/test_rate_limits.py tests/core/test_webhook_fairness.py
 
 test: install system-packages
 	$(PY) -m pytest -q

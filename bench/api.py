@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.loadgen import build_request, run_load  # noqa: E402
-from tests.media import carphone, ffmpeg, make_image  # noqa: E402
-from tests.processes import command_env, create_account, free_port, wait_healthy  # noqa: E402
+from tests.support.media import carphone, ffmpeg, make_image  # noqa: E402
+from tests.support.processes import command_env, create_account, free_port, wait_healthy  # noqa: E402
 
 HOST = "127.0.0.1"
 

@@ -33,7 +33,7 @@ from reelsmith.media.decode import read_frames  # noqa: E402
 from reelsmith.media.encode import encode_frames, put_audio  # noqa: E402
 from reelsmith.media.probe import probe  # noqa: E402
 from reelsmith.pipelines.character_swap.pipeline import output_size, swap_file  # noqa: E402
-from tests.media import carphone, ffmpeg  # noqa: E402
+from tests.support.media import carphone, ffmpeg  # noqa: E402
 
 
 def make_clip(folder: Path, repeat: int) -> Path:

@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from tests import backend  # noqa: E402
-from tests.media import make_image  # noqa: E402
-from tests.processes import create_account, free_port, start, stop, wait_healthy  # noqa: E402
+from tests.support import backend  # noqa: E402
+from tests.support.media import make_image  # noqa: E402
+from tests.support.processes import create_account, free_port, start, stop, wait_healthy  # noqa: E402
 
 CREATE = "/api/open/v4/image2Video/createBySourcePrompt"
 RESULTS = "/api/open/v4/image2Video/resultsByIds"

@@ -40,8 +40,8 @@ from reelsmith.pipelines.base import Job  # noqa: E402
 from reelsmith.pipelines.video_translation import VideoTranslationPipeline  # noqa: E402
 from reelsmith.products.video_translation import TranslationParams  # noqa: E402
 from reelsmith.settings import Settings  # noqa: E402
-from tests.media import ffmpeg  # noqa: E402
-from tests.speech import spoken_clip  # noqa: E402
+from tests.support.media import ffmpeg  # noqa: E402
+from tests.support.speech import spoken_clip  # noqa: E402
 
 SENTENCES = (
     "Good morning, and welcome to our weekly update.",

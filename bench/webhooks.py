@@ -6,7 +6,7 @@ receiver must not slow tasks down, i.e. a ratio close to 1).
 
     .venv/bin/python bench/webhooks.py [--tasks 200] [--workers 2]
 
-Tasks run the small still-video engine of the test suite (tests/engines/still_video.py), so the
+Tasks run the small still-video engine of the test suite (tests/support/engines/still_video.py), so the
 measurement is of dispatch and delivery, not of an engine.
 """
 
@@ -26,9 +26,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.engines.still_video import STILL_ENGINE  # noqa: E402
-from tests.media import make_image  # noqa: E402
-from tests.processes import free_port, start, stop, wait_healthy  # noqa: E402
+from tests.support.engines.still_video import STILL_ENGINE  # noqa: E402
+from tests.support.media import make_image  # noqa: E402
+from tests.support.processes import free_port, start, stop, wait_healthy  # noqa: E402
 
 CREATE = "/api/open/v4/image2Video/createBySourcePrompt"
 RESULTS = "/api/open/v4/image2Video/resultsByIds"

@@ -74,7 +74,7 @@ def check_engines(runtime: Runtime) -> list[Check]:
     from reelsmith.pipelines.base import EngineUnavailable
 
     checks = []
-    for engine in runtime.settings.engines:
+    for engine in runtime.registry.engines:
         try:
             pipeline = runtime.registry.load(engine)
         except EngineUnavailable as exc:

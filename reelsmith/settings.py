@@ -11,8 +11,6 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-ALL_ENGINES = ("character-swap", "video-translation", "image2video")
-
 
 class Settings(BaseSettings):
     """Everything an operator can configure. Each field is ``REELSMITH_<NAME>``."""
@@ -48,7 +46,9 @@ class Settings(BaseSettings):
     worker_nice: int = Field(
         default=19, ge=0, le=19, description="How much lower the CPU priority of `serve`'s workers is than the API's."
     )
-    engines: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(ALL_ENGINES))
+    engines: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Engines this host's workers run; empty: every engine this build has."
+    )
     engine_plugins: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=dict,
         description="Extra or replacement pipelines: 'engine=module:Class,engine2=module:Class'.",

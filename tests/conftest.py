@@ -20,8 +20,8 @@ from reelsmith.dispatch.reaper import DispatchReaper
 from reelsmith.dispatch.run_task import run_task_settled
 from reelsmith.runtime import Runtime
 from reelsmith.settings import Settings
-from tests import backend
-from tests.media import make_media
+from tests.support import backend
+from tests.support.media import make_media
 
 
 @pytest.fixture(scope="session")
@@ -173,7 +173,7 @@ def run_pending(runtime: Runtime, owner: str = "test-worker") -> int:
     if runtime.settings.broker_url:
         return _run_queued_messages(runtime, owner)
     count = 0
-    while (task_id := runtime.lifecycle.next_claimable(list(runtime.settings.engines))) is not None:
+    while (task_id := runtime.lifecycle.next_claimable(runtime.registry.engines)) is not None:
         run_task_settled(runtime, task_id, owner)
         count += 1
     return count
@@ -184,7 +184,7 @@ def _run_queued_messages(runtime: Runtime, owner: str) -> int:
     DispatchReaper(runtime.db, runtime.publisher, int(settings.redispatch_after_seconds * 1000)).sweep()
     ran = 0
     with make_celery(settings).connection_for_read() as connection:
-        for engine in settings.engines:
+        for engine in runtime.registry.engines:
             queue = connection.SimpleQueue(queue_for(settings, engine))
             try:
                 while True:

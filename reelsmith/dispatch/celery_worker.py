@@ -23,7 +23,8 @@ log = logging.getLogger("reelsmith.worker")
 
 
 def consume(settings: Settings) -> None:
-    """Consume ``settings.engines``' queues until Celery is told to stop (SIGTERM, SIGINT)."""
+    """Consume its engines' queues (``REELSMITH_ENGINES``, else all) until Celery is told to stop
+    (SIGTERM, SIGINT)."""
     runtime = Runtime(settings)
     app = make_celery(settings)
     owner = worker_owner()
@@ -34,7 +35,7 @@ def consume(settings: Settings) -> None:
             # The database or storage is unreachable: try again once the lease has run out.
             raise task.retry(countdown=settings.lease_seconds)
 
-    queues = [queue_for(settings, engine) for engine in settings.engines]
+    queues = [queue_for(settings, engine) for engine in runtime.registry.engines]
     log.info("worker %s consuming %s", owner, ", ".join(queues))
     stop = threading.Event()
     start_reaper(runtime, stop)

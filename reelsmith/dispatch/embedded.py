@@ -28,11 +28,12 @@ log = logging.getLogger("reelsmith.worker")
 
 
 def worker_loop(settings: Settings, stop: threading.Event | None = None) -> None:
-    """Claim and run tasks of ``settings.engines`` until ``stop`` is set (or forever)."""
+    """Claim and run tasks of its engines (``REELSMITH_ENGINES``, else all) until ``stop`` is
+    set (or forever)."""
     stop = stop or threading.Event()
     runtime = Runtime(settings)
     owner = worker_owner()
-    engines = list(settings.engines)
+    engines = runtime.registry.engines
     log.info("worker %s serving %s from the task table", owner, ", ".join(engines))
     while not stop.is_set():
         try:

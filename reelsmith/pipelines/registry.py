@@ -64,6 +64,11 @@ class PipelineRegistry:
         self._loaded[engine] = pipeline
         return pipeline
 
+    @property
+    def engines(self) -> list[str]:
+        """The engines this host's workers run: ``REELSMITH_ENGINES``, else every engine known."""
+        return list(self.settings.engines) or list(self._targets)
+
     def _installed(self) -> list[Pipeline]:
         pipelines = []
         for engine in self._targets:

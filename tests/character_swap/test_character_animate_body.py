@@ -24,7 +24,7 @@ from reelsmith.media.decode import read_frames
 from reelsmith.media.encode import encode_frames
 from reelsmith.media.probe import probe
 from reelsmith.pipelines.character_swap.pipeline import swap_file
-from tests.media import carphone
+from tests.support.media import carphone
 
 _FPS = 15
 _SECONDS = 3

@@ -16,7 +16,7 @@ from reelsmith.errors import ApiError, Code
 from reelsmith.inputs.checks import check_image, check_video
 from reelsmith.media.picture_header import PictureHeader, read_picture_header
 from reelsmith.media.probe import MediaInfo, ProbeError, ffmpeg_exe, probe
-from tests.media import (
+from tests.support.media import (
     header_seconds,
     make_huge_png,
     make_jpeg_claiming,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from reelsmith.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def test_every_setting_is_documented() -> None:

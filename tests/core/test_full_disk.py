@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from reelsmith.api.app import create_app
 from reelsmith.runtime import Runtime
 from tests.conftest import Team, make_settings, run_pending
-from tests.media import ffmpeg
-from tests.processes import create_account, free_port, reelsmith, start, stop, wait_healthy
+from tests.support.media import ffmpeg
+from tests.support.processes import create_account, free_port, reelsmith, start, stop, wait_healthy
 
 UPLOAD = "/api/reelsmith/v1/upload"
 CREATE = "/api/open/v4/image2Video/createBySourcePrompt"

@@ -28,7 +28,7 @@ from reelsmith.media.sound import read_audio
 from reelsmith.pipelines.video_translation.speakers import cepstra
 from reelsmith.runtime import Runtime
 from tests.conftest import Team, make_settings, run_pending
-from tests.speech import RATE, SENTENCES, TONE_HZ, SpokenLine, espeak, spoken_clip
+from tests.support.speech import RATE, SENTENCES, TONE_HZ, SpokenLine, espeak, spoken_clip
 
 CREATE = "/api/open/v3/content/video/createbytranslate"
 INFO = "/api/open/v3/content/video/infobymodelid"

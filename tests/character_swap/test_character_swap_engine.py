@@ -23,8 +23,8 @@ from reelsmith.media.picture import load_picture
 from reelsmith.media.probe import MediaInfo, probe
 from reelsmith.pipelines.character_swap.character import Character
 from reelsmith.pipelines.character_swap.pipeline import swap_file
-from tests.faces import texture_distance
-from tests.media import ffmpeg
+from tests.support.faces import texture_distance
+from tests.support.media import ffmpeg
 
 SAMPLED = range(0, 120, 10)
 

@@ -15,9 +15,9 @@ from reelsmith.errors import ApiError
 from reelsmith.runtime import Runtime
 from reelsmith.services.rate_limits import Limited, LocalCounter, Rate, RateLimiter, RedisCounter
 from reelsmith.settings import Settings
-from tests import backend
 from tests.conftest import Team, make_settings
-from tests.engines.still_video import STILL_ENGINE
+from tests.support import backend
+from tests.support.engines.still_video import STILL_ENGINE
 
 CREATE = "/api/open/v4/image2Video/createBySourcePrompt"
 INFO = "/api/open/v3/content/video/infobymodelid"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.processes import create_account, free_port, start, stop, wait_healthy
+from tests.support.processes import create_account, free_port, start, stop, wait_healthy
 
 CREATE = "/api/open/v4/image2Video/createBySourcePrompt"
 

@@ -1,4 +1,4 @@
-"""Image to Video through the API, with the stand-in engine plugged in (tests/engines):
+"""Image to Video through the API, with the stand-in engine plugged in (tests/support/engines):
 answer shapes, batch, results, downloads, new audio, deletion, catalogs."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from reelsmith.media.probe import probe
 from reelsmith.runtime import Runtime
 from reelsmith.settings import Settings
 from tests.conftest import Team, assert_refused, make_settings, run_pending, with_fields
-from tests.engines.still_video import PREMIUM_STILL, STILL_ENGINE
+from tests.support.engines.still_video import PREMIUM_STILL, STILL_ENGINE
 
 CREATE = "/api/open/v4/image2Video/createBySourcePrompt"
 BATCH = CREATE + "/batch"

@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 
-from tests import backend
+from tests.support import backend
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def command_env(data_dir: Path, **extra: str) -> dict[str, str]:

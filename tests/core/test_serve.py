@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import psutil
 
-from tests.engines.still_video import STILL_ENGINE
-from tests.processes import free_port, start, stop, wait_healthy
-from tests.receiver import Receiver
+from tests.support.engines.still_video import STILL_ENGINE
+from tests.support.processes import free_port, start, stop, wait_healthy
+from tests.support.receiver import Receiver
 
 
 def test_serve_runs_tasks_to_completion_and_prints_a_demo_account(tmp_path: Path, media_url: str) -> None:

@@ -14,7 +14,7 @@ from reelsmith.media.sound import read_audio
 from reelsmith.pipelines.video_translation.speakers import voice_features
 from reelsmith.runtime import Runtime
 from tests.conftest import Team, assert_refused, make_settings, run_pending, with_fields
-from tests.media import header_seconds, make_video, with_lying_header
+from tests.support.media import header_seconds, make_video, with_lying_header
 
 CREATE = "/api/open/v3/content/video/createbytranslate"
 INFO = "/api/open/v3/content/video/infobymodelid"

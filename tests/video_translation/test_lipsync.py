@@ -54,8 +54,8 @@ from reelsmith.pipelines.video_translation.visemes import (
     visemes_of,
 )
 from tests.conftest import make_settings
-from tests.media import ffmpeg
-from tests.speech import spoken_clip
+from tests.support.media import ffmpeg
+from tests.support.speech import spoken_clip
 
 SIZE = (352, 288)
 GREY = (2.25, 2.85)  # seconds of the source without a face

@@ -17,8 +17,8 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(
         tmp_path / "data",
         engine_plugins={
-            "image2video": "tests.engines.broken:BrokenPipeline",
-            "video-translation": "tests.engines.no_such_module:Pipeline",
+            "image2video": "tests.support.engines.broken:BrokenPipeline",
+            "video-translation": "tests.support.engines.no_such_module:Pipeline",
         },
     )
 

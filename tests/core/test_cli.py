@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.processes import create_account, reelsmith
+from tests.support.processes import create_account, reelsmith
 
 
 def test_accounts_lifecycle(tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_swap_compare_makes_a_side_by_side_clip_in_one_command(tmp_path: Path, m
 
 def test_translate_compare_makes_a_side_by_side_clip_in_one_command(tmp_path: Path) -> None:
     from reelsmith.media.probe import probe
-    from tests.speech import spoken_clip
+    from tests.support.speech import spoken_clip
 
     video = tmp_path / "spoken.mp4"
     spoken_clip(video, ("The weather is nice today.",), tone=False)

@@ -18,8 +18,8 @@ from reelsmith.settings import Settings
 from reelsmith.store.ids import now_ms
 from reelsmith.store.models import Delivery
 from tests.conftest import Team, make_settings, run_pending
-from tests.engines.still_video import STILL_ENGINE
-from tests.receiver import Receiver
+from tests.support.engines.still_video import STILL_ENGINE
+from tests.support.receiver import Receiver
 
 CREATE = "/api/open/v4/image2Video/createBySourcePrompt"
 DELETE = "/api/open/v4/image2Video/delbyids"

@@ -24,7 +24,7 @@ from reelsmith.media.picture import load_picture
 from reelsmith.media.probe import MediaInfo, probe
 from reelsmith.pipelines.character_swap.character import Character
 from reelsmith.pipelines.character_swap.pipeline import swap_file
-from tests.faces import texture_distance
+from tests.support.faces import texture_distance
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from reelsmith.media.probe import probe
 from reelsmith.runtime import Runtime
 from reelsmith.settings import Settings
 from tests.conftest import Team, make_settings, run_pending
-from tests.receiver import Receiver, receiver_decrypt
-from tests.speech import spoken_clip
+from tests.support.receiver import Receiver, receiver_decrypt
+from tests.support.speech import spoken_clip
 
 BATCH = "/api/open/v4/image2Video/createBySourcePrompt/batch"
 CREATE = "/api/open/v4/image2Video/createBySourcePrompt"

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from reelsmith.media.sound import write_wav
-from tests.media import carphone, ffmpeg
+from tests.support.media import carphone, ffmpeg
 
 RATE = 22_050
 TONE_HZ = 5000.0

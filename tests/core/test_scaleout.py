@@ -32,11 +32,11 @@ from reelsmith.settings import Settings
 from reelsmith.storage.s3 import S3Storage
 from reelsmith.store.ids import now_ms
 from reelsmith.store.models import Account, Task
-from tests import backend
 from tests.conftest import make_settings, run_pending
-from tests.engines.still_video import STILL_ENGINE
-from tests.processes import create_account, free_port, reelsmith, start, stop, wait_healthy
-from tests.receiver import Receiver
+from tests.support import backend
+from tests.support.engines.still_video import STILL_ENGINE
+from tests.support.processes import create_account, free_port, reelsmith, start, stop, wait_healthy
+from tests.support.receiver import Receiver
 
 _problem = backend.postgres_problem() or backend.redis_problem()
 pytestmark = pytest.mark.skipif(_problem is not None, reason=f"scale-out tests need real servers: {_problem}")

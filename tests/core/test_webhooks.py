@@ -22,9 +22,9 @@ from reelsmith.runtime import Runtime
 from reelsmith.settings import Settings
 from reelsmith.store.models import Delivery
 from tests.conftest import Team, make_settings, run_pending
-from tests.engines.still_video import STILL_ENGINE
-from tests.processes import ROOT, free_port, reelsmith
-from tests.receiver import Receiver, receiver_decrypt
+from tests.support.engines.still_video import STILL_ENGINE
+from tests.support.processes import ROOT, free_port, reelsmith
+from tests.support.receiver import Receiver, receiver_decrypt
 
 CREATE = "/api/open/v4/image2Video/createBySourcePrompt"
 UPLOAD = "/api/reelsmith/v1/upload"

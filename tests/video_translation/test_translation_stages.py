@@ -45,7 +45,7 @@ from reelsmith.pipelines.video_translation.speakers import speaker_labels
 from reelsmith.pipelines.video_translation.studio_voice import STYLES, StudioVoice, restore_tokens
 from reelsmith.pipelines.video_translation.timing import GAP_SECONDS, MAX_STRETCH, Placement, Timeline, fit_lines
 from reelsmith.pipelines.video_translation.transcripts import shared_transcript, transcript_key
-from tests.speech import espeak
+from tests.support.speech import espeak
 
 RATE = 1000  # samples a second for the mixing tests: whole samples for every time used
 FLOOR = 10 ** (DUCK_DB / 20)

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 
 from reelsmith.media.probe import probe
-from tests.engines.still_video import STILL_ENGINE
-from tests.processes import create_account, free_port, reelsmith, start, stop, wait_healthy
+from tests.support.engines.still_video import STILL_ENGINE
+from tests.support.processes import create_account, free_port, reelsmith, start, stop, wait_healthy
 
 CREATE = "/api/open/v4/image2Video/createBySourcePrompt"
 RESULTS = "/api/open/v4/image2Video/resultsByIds"

@@ -24,7 +24,7 @@ from reelsmith.pipelines.image2video.audio import (
     soundtrack_bed,
 )
 from reelsmith.pipelines.image2video.plan import MotionPlan, Move
-from tests.media import ffmpeg, make_video
+from tests.support.media import ffmpeg, make_video
 
 RATE = 44100
 WINDOW = 0.005  # seconds per RMS frame when looking for onsets

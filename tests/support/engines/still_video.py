@@ -21,9 +21,9 @@ from reelsmith.products.catalog import Catalog, EffectEntry, ModelEntry
 from reelsmith.settings import Settings
 
 # How to plug this engine in: REELSMITH_ENGINE_PLUGINS=<this>
-STILL_ENGINE = "image2video=tests.engines.still_video:StillVideoPipeline"
+STILL_ENGINE = "image2video=tests.support.engines.still_video:StillVideoPipeline"
 # The same engine offering a premium model too (its pipeline for the image2video engine).
-PREMIUM_STILL = "tests.engines.still_video:PremiumStillVideoPipeline"
+PREMIUM_STILL = "tests.support.engines.still_video:PremiumStillVideoPipeline"
 
 
 class StillVideoPipeline:
