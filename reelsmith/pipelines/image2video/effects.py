@@ -114,6 +114,11 @@ def _dolly_in(focus: Point | None, scene: Scene, seconds: int) -> tuple[Move, ..
     return (Move("dolly", amount=1.3, target=focus, easing="ease_in_out"),)
 
 
+def _dolly_out(focus: Point | None, scene: Scene, seconds: int) -> tuple[Move, ...]:
+    # The reverse of dolly_in: the subject recedes slower than the background it is set against.
+    return (Move("dolly", amount=1 / 1.3, target=focus, easing="ease_in_out"),)
+
+
 def _dolly_zoom(focus: Point | None, scene: Scene, seconds: int) -> tuple[Move, ...]:
     # The subject keeps its size while the background falls away behind it (the "vertigo" shot).
     return (
@@ -211,6 +216,7 @@ EFFECTS: tuple[Effect, ...] = (
     Effect("shake", "Camera Shake", "camera", "A hand-held camera, slightly unsteady.", _shake),
     Effect("dutch_roll", "Dutch Roll", "camera", "The camera rolls into a tilted, uneasy angle.", _dutch_roll),
     Effect("dolly_in", "Dolly In", "2.5d", "The camera moves in; the subject nears faster than the rest.", _dolly_in),
+    Effect("dolly_out", "Dolly Out", "2.5d", "The camera backs away; the background recedes faster.", _dolly_out),
     Effect("dolly_zoom", "Dolly Zoom", "2.5d", "The subject holds its size as the background falls away.", _dolly_zoom),
     Effect("orbit", "Orbit", "2.5d", "The camera circles the subject; the background slides behind it.", _orbit),
     Effect("parallax_float", "Parallax Float", "2.5d", "The subject drifts before its background.", _parallax_float),
