@@ -420,10 +420,10 @@ def swap_compare(
     seconds: SecondsOpt = None,
 ) -> None:
     """A side-by-side clip: source (or driver) | character | output."""
-    from reelsmith.pipelines.character_swap.pipeline import compare_file
+    from reelsmith.pipelines.character_swap.pipeline import compare_swap_file
 
     _check_swap(resolution, mode)
-    console.print(f"wrote {compare_file(image, video, out, resolution, seconds, mode)}")
+    console.print(f"wrote {compare_swap_file(image, video, out, resolution, seconds, mode)}")
 
 
 LanguageOpt = Annotated[str, typer.Option(help="The target language's code (see GET /api/open/v3/language/list).")]
@@ -456,9 +456,9 @@ def translate_compare(
 ) -> None:
     """A side-by-side clip: original | dubbed without lip-sync | dubbed with lip-sync (with the
     dub's sound)."""
-    from reelsmith.pipelines.video_translation.pipeline import compare_file
+    from reelsmith.pipelines.video_translation.pipeline import compare_dub_file
 
-    console.print(f"wrote {compare_file(video, out, language, load_settings())}")
+    console.print(f"wrote {compare_dub_file(video, out, language, load_settings())}")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from reelsmith.pipelines.image2video import compositing as render
 from reelsmith.pipelines.image2video.canvas import MAX_CROP, crop_fraction, fit_picture, output_size
 from reelsmith.pipelines.image2video.easing import CURVES, ease
 from reelsmith.pipelines.image2video.effects import EFFECTS, Effect, effect_by_code, focus_of
-from reelsmith.pipelines.image2video.layers import SubjectLayers, build_scene, find_faces, separate_subject
+from reelsmith.pipelines.image2video.layers import SubjectLayers, build_scene, scene_faces, separate_subject
 from reelsmith.pipelines.image2video.plan import MotionPlan, Move, Scene
 from reelsmith.pipelines.image2video.render import EncodeError, encode, render_frames
 
@@ -40,7 +40,7 @@ class Sample:
 
 def _sample(image: np.ndarray, size: tuple[int, int] = SIZE) -> Sample:
     picture = fit_picture(image, size)
-    faces = find_faces(picture)
+    faces = scene_faces(picture)
     layers = separate_subject(picture, faces)
     return Sample(picture, layers, build_scene(picture, layers, faces))
 

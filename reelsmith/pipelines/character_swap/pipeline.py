@@ -194,7 +194,7 @@ def swap_file(
     return probe(out)
 
 
-def compare_file(
+def compare_swap_file(
     image: Path, video: Path, out: Path, resolution: str = "480p", seconds: float | None = None, mode: str = "replace"
 ) -> Path:
     """A side-by-side clip (source | character | output) of ``mode`` on ``image`` and ``video``,

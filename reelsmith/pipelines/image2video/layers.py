@@ -95,7 +95,7 @@ class SubjectLayers:
 def separate_subject(picture: np.ndarray, faces: tuple[Face, ...] | None = None) -> SubjectLayers | None:
     """Cut the person or main object out of ``picture`` (H x W x 3 uint8 RGB); None if none is found.
 
-    ``faces`` are the picture's faces when the caller has already looked (:func:`find_faces`);
+    ``faces`` are the picture's faces when the caller has already looked (:func:`scene_faces`);
     with a face the model's mask is used as it is, without one it is trimmed by colour.
     """
     outline = outline_subject(picture, faces)
@@ -135,7 +135,7 @@ def outline_subject(picture: np.ndarray, faces: tuple[Face, ...] | None = None) 
     soft = person_mask(picture)
     solid = _main_parts(soft > 0.5)
     if MIN_AREA <= solid.mean() <= MAX_AREA:
-        trim = not (faces if faces is not None else find_faces(picture))
+        trim = not (faces if faces is not None else scene_faces(picture))
         return SubjectOutline(soft, solid, trim, *_box(solid))
     solid = _main_parts(_grabcut_from_rect(picture))
     if MIN_AREA <= solid.mean() <= _MAX_RECT_SHARE * _rect_area():
@@ -157,7 +157,7 @@ def cut_out(picture: np.ndarray, outline: SubjectOutline) -> SubjectLayers:
     return _layers(np.ascontiguousarray(picture), outline.soft * outline.solid, outline.solid)
 
 
-def find_faces(picture: np.ndarray) -> tuple[Face, ...]:
+def scene_faces(picture: np.ndarray) -> tuple[Face, ...]:
     """The faces in ``picture`` (H x W x 3 uint8 RGB), largest first, in fractions of the picture."""
     return tuple(Face(center=box.center, width=box.width, height=box.height) for box in detect_faces(picture))
 

@@ -40,8 +40,8 @@ from reelsmith.pipelines.image2video.layers import (
     SubjectOutline,
     build_scene,
     cut_out,
-    find_faces,
     outline_subject,
+    scene_faces,
     trimmed,
 )
 from reelsmith.pipelines.image2video.plan import Face, MotionPlan, Scene, vary
@@ -231,12 +231,12 @@ def _frames(look: Look, plan: MotionPlan, size: tuple[int, int], fps: int, secon
 
 def look_at(picture: np.ndarray, size: tuple[int, int]) -> Look:
     """The picture fitted to the frame, centred on the main face when cropping."""
-    faces = find_faces(picture)
+    faces = scene_faces(picture)
     center = max(faces, key=lambda face: face.width * face.height).center if faces else None
     framed = fit_picture(picture, size, center)
     # A picture already of the frame's size comes back unchanged: its faces are known.
     unchanged = framed.shape == picture.shape and np.array_equal(framed, picture)
-    return Look(framed, faces if unchanged else find_faces(framed))
+    return Look(framed, faces if unchanged else scene_faces(framed))
 
 
 def planned(look: Look, plan: MotionPlan, plan_for: Callable[[Scene], MotionPlan]) -> MotionPlan:

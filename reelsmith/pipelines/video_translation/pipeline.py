@@ -495,7 +495,7 @@ def translate_file(
     return dict(result.fields["translation_report"])
 
 
-def compare_file(video: Path, out: Path, language: str, settings: Settings | None = None, **params: Any) -> Path:
+def compare_dub_file(video: Path, out: Path, language: str, settings: Settings | None = None, **params: Any) -> Path:
     """A side-by-side clip (the source | dubbed without lip-sync | dubbed with lip-sync) of
     ``video`` translated into ``language``, with the lip-synced dub's sound; written to
     ``out``. The speech is recognised once: the second run reads the first's transcript."""
