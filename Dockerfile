@@ -6,7 +6,7 @@ FROM python:3.11-slim-bookworm
 # system-packages` installs them; ffmpeg comes with the imageio-ffmpeg wheel.
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        espeak-ng apertium apertium-eng-spa apertium-eng-cat apertium-eo-en apertium-fr-es apertium-es-pt \
+        espeak-ng apertium apertium-eng-spa apertium-eng-cat apertium-eo-en apertium-fr-es apertium-es-pt apertium-spa-ita \
         fonts-dejavu-core fonts-noto-cjk libgl1 libglib2.0-0 \
     && rm -rf /var/lib/apt/lists/*
 

@@ -7,10 +7,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 # What the Video Translation engines run, from Debian's packages: espeak-ng speaks, Apertium
-# translates (English-Spanish, English-Catalan, English-Esperanto; French and Portuguese through
-# Spanish), and the fonts draw captions in Latin, Greek, Cyrillic and CJK scripts.
+# translates (English-Spanish, English-Catalan, English-Esperanto; French, Portuguese and Italian
+# through Spanish), and the fonts draw captions in Latin, Greek, Cyrillic and CJK scripts.
 SYSTEM_PACKAGES := espeak-ng apertium apertium-eng-spa apertium-eng-cat apertium-eo-en apertium-fr-es \
-	apertium-es-pt fonts-dejavu-core fonts-noto-cjk
+	apertium-es-pt apertium-spa-ita fonts-dejavu-core fonts-noto-cjk
 
 .PHONY: install system-packages serve test bench lint clean
 

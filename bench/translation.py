@@ -106,13 +106,17 @@ def main() -> None:
         settings = Settings(data_dir=folder / "data")
         pipeline = VideoTranslationPipeline(settings)
         for run in range(args.repeat):
-            seconds, subtitles, _ = pipeline_seconds(pipeline, clip, folder)
+            seconds, subtitles, report = pipeline_seconds(pipeline, clip, folder)
             floor = floor_seconds(clip, subtitles, folder)
             print(
                 f"run {run + 1}: {minutes * 60:.1f} s of 960x720 video: pipeline {seconds:.1f} s "
                 f"({seconds / minutes:.1f} s per minute of video; target 60), "
                 f"floor {floor:.1f} s, ratio {seconds / floor:.2f}"
             )
+            print(f"  voices: {report['speech']['engine']}; recognition: {report['recognition']['engine']}")
+            stages = report["stage_seconds"]
+            total = sum(stages.values()) or 1.0
+            print("  stages: " + ", ".join(f"{name} {s:.1f} s ({100 * s / total:.0f}%)" for name, s in stages.items()))
             if args.no_lipsync:
                 continue
             synced, _, report = pipeline_seconds(pipeline, clip, folder, lipsync=True)

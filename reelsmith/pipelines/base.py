@@ -8,6 +8,7 @@ sees HTTP, credits or the database.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,10 +97,13 @@ class VoicePreviews(Protocol):
 
 
 class StageProgress:
-    """Maps progress within weighted stages onto the task's 0-100 bar."""
+    """Maps progress within weighted stages onto the task's 0-100 bar, and keeps the wall time
+    each stage took (the time since the previous report goes to the stage reported)."""
 
     def __init__(self, job: Job[Any], stages: Sequence[Stage]) -> None:
         self._job = job
+        self._last = time.perf_counter()
+        self.seconds: dict[str, float] = {stage.name: 0.0 for stage in stages}
         total = sum(stage.weight for stage in stages) or 1.0
         self._start: dict[str, float] = {}
         self._span: dict[str, float] = {}
@@ -112,5 +116,8 @@ class StageProgress:
     def update(self, stage: str, fraction: float) -> None:
         """Report ``fraction`` (0-1) of ``stage`` done, and honour cancellation."""
         self._job.check_cancelled()
+        now = time.perf_counter()
+        self.seconds[stage] += now - self._last
+        self._last = now
         fraction = min(max(fraction, 0.0), 1.0)
         self._job.report_progress(int(99 * (self._start[stage] + self._span[stage] * fraction)))

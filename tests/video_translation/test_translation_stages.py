@@ -11,7 +11,7 @@ import json
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from scipy.signal import resample_poly
 
 from reelsmith.models.apertium import ApertiumTranslator
 from reelsmith.models.espeak import EspeakSynthesizer
-from reelsmith.models.interfaces import RecognitionError, Transcript, TranscriptLine, TranslationError, Word
+from reelsmith.models.interfaces import RecognitionError, Transcript, TranscriptLine, TranslationError, Voice, Word
 from reelsmith.models.langid import Py3LangIdentifier
 from reelsmith.models.openai_chat import ChatTranslator
 from reelsmith.models.whisper import WhisperRecognizer, bundled_model_dir
@@ -39,6 +39,7 @@ from reelsmith.pipelines.video_translation.captions import (
     write_burn_in,
     write_srt,
 )
+from reelsmith.pipelines.video_translation.casting import cast, heard_as, speaker_pitches
 from reelsmith.pipelines.video_translation.mixing import DUCK_DB, MIX_RATE, RAMP_SECONDS, ducking_gain, mix, with_holds
 from reelsmith.pipelines.video_translation.pipeline import _voice_track
 from reelsmith.pipelines.video_translation.speakers import speaker_labels
@@ -876,3 +877,37 @@ def test_detect_language_names_the_language_of_a_sentence(text: str, language: s
     code, probability = guess.language, guess.probability
     assert code == language
     assert 0.5 < probability <= 1.0
+
+
+# --- casting ----------------------------------------------------------------------------------
+
+
+def _voice(voice_id: str, gender: str) -> Voice:
+    return Voice(voice_id, "es", voice_id, gender)
+
+
+CAST = [_voice("f1", "Female"), _voice("m1", "Male"), _voice("f2", "Female"), _voice("m2", "Male")]
+
+
+def test_each_speaker_gets_a_voice_of_the_gender_they_were_heard_as() -> None:
+    parts = cast(CAST, [110.0, 220.0, 130.0])
+    assert [p.voice.voice_id for p in parts] == ["m1", "f1", "m2"]
+    assert [p.heard_as for p in parts] == ["Male", "Female", "Male"]
+
+
+def test_a_voice_asked_for_speaks_for_the_first_speaker_and_no_one_else() -> None:
+    parts = cast(CAST, [110.0, 120.0], chosen="f2")
+    assert [p.voice.voice_id for p in parts] == ["f2", "m1"]
+
+
+def test_more_speakers_than_voices_of_a_gender_take_the_others_then_reuse() -> None:
+    parts = cast(CAST, [100.0, 105.0, 110.0, 115.0, 120.0, 125.0])
+    ids = [p.voice.voice_id for p in parts]
+    assert ids[:4] == ["m1", "m2", "f1", "f2"] and set(ids[4:]) <= {"m1", "m2"}
+
+
+def test_speaker_pitches_tell_a_man_from_a_woman(two_voices: tuple[np.ndarray, list[Line]]) -> None:
+    audio, lines = two_voices
+    labelled = [replace(line, speaker=index % 2) for index, line in enumerate(lines)]
+    low, high = speaker_pitches(audio, labelled, 2)
+    assert heard_as(low) == "Male" and heard_as(high) == "Female", (low, high)

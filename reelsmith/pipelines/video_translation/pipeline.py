@@ -55,6 +55,7 @@ from reelsmith.pipelines.video_translation.captions import (
     write_burn_in,
     write_srt,
 )
+from reelsmith.pipelines.video_translation.casting import Casting, cast, speaker_pitches
 from reelsmith.pipelines.video_translation.lipsync import render_lipsync
 from reelsmith.pipelines.video_translation.mixing import MIX_RATE, mix, with_holds
 from reelsmith.pipelines.video_translation.speakers import speaker_labels
@@ -210,7 +211,8 @@ class VideoTranslationPipeline:
         translated, translation_report = self._translate(lines, heard.language, target, studio)
         progress.update("translate", 1.0)
 
-        voices = self._voices(target, params.voices.get(target, ""), max(labels) + 1)
+        casting = self._cast(target, params.voices.get(target, ""), listening, lines, max(labels) + 1)
+        voices = [part.voice for part in casting]
         spoken = self._synthesise(translated, lines, voices, studio, work, progress)
         synthesizer_names = " + ".join(dict.fromkeys(self.models.synthesizer_for(voice).name for voice in voices))
         speech = [line.clip for line in spoken]
@@ -285,7 +287,8 @@ class VideoTranslationPipeline:
             "recognition": heard.recognition,
             "translation": translation_report,
             "speech": {"engine": synthesizer_names, "style": studio.style,
-                       "voices": {str(k): v.voice_id for k, v in enumerate(voices)}},
+                       "voices": {str(k): v.voice_id for k, v in enumerate(voices)},
+                       "casting": [part.report() for part in casting]},
             "speakers": max(labels) + 1,
             "background": "removed" if params.remove_bgm else "kept, ducked by 24 dB under speech",
             "output_seconds": round(seconds, 3),
@@ -296,6 +299,7 @@ class VideoTranslationPipeline:
         }  # fmt: skip
         if lipsync_report is not None:
             report["lipsync"] = lipsync_report.as_dict()
+        report["stage_seconds"] = {stage: round(seconds, 2) for stage, seconds in progress.seconds.items()}
         return PipelineResult(files=files, fields={"translation_report": report})
 
     # --- stages --------------------------------------------------------------------------------
@@ -350,15 +354,14 @@ class VideoTranslationPipeline:
         restored = [restore_tokens(text, restore) for text, (_, restore) in zip(texts, protected, strict=True)]
         return restored, {"engine": translator.name, "route": translator.route(source, target)}
 
-    def _voices(self, language: str, chosen: str, speakers: int) -> list[Voice]:
-        """A voice per speaker: the one asked for (``voices_map``) first, then the language's
-        others in turn (more speakers than voices reuse voices)."""
+    def _cast(
+        self, language: str, chosen: str, listening: np.ndarray, lines: Sequence[Line], speakers: int
+    ) -> list[Casting]:
+        """A voice per speaker, fitted to how each was heard (see ``casting.py``)."""
         available = self.models.voices(language)
         if not available:
             raise PipelineError(f"no installed voice speaks {LANGUAGES.get(language, language)} ({language})")
-        first = next((voice for voice in available if voice.voice_id == chosen), available[0])
-        ordered = [first] + [voice for voice in available if voice != first]
-        return [ordered[index % len(ordered)] for index in range(speakers)]
+        return cast(available, speaker_pitches(listening, lines, speakers), chosen)
 
     def _synthesise(
         self,

@@ -89,6 +89,13 @@ def voice_features(samples: np.ndarray) -> np.ndarray:
     return np.concatenate([coefficients.mean(axis=0), coefficients.std(axis=0), [np.log(_median_pitch(voiced))]])
 
 
+def median_pitch(samples: np.ndarray) -> float:
+    """The median pitch (Hz) of the voiced half of 16 kHz ``samples``."""
+    frames = _frames(samples)
+    energy = (frames**2).mean(axis=1)
+    return _median_pitch(frames[energy >= np.quantile(energy, 0.5)])
+
+
 def cepstra(samples: np.ndarray) -> np.ndarray:
     """12 mel-cepstral coefficients per 25 ms frame (10 ms apart) of 16 kHz ``samples``."""
     return _cepstra(_frames(samples))
