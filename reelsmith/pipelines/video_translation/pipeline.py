@@ -98,6 +98,8 @@ _PREVIEW_SENTENCES = {
     "pt": "Olá, esta é a minha voz. Vou falar o seu vídeo em português.",
     "ca": "Hola, així sona la meva veu. Parlaré el teu vídeo en català.",
     "eo": "Saluton, tiel sonas mia voĉo. Mi parolos vian videon en Esperanto.",
+    "it": "Ciao, questa è la mia voce. Dirò il tuo video in italiano.",
+    "hi": "नमस्ते, यह मेरी आवाज़ है। मैं आपका वीडियो हिंदी में बोलूँगा।",
 }
 
 
@@ -361,7 +363,12 @@ class VideoTranslationPipeline:
         available = self.models.voices(language)
         if not available:
             raise PipelineError(f"no installed voice speaks {LANGUAGES.get(language, language)} ({language})")
-        return cast(available, speaker_pitches(listening, lines, speakers), chosen)
+        if chosen and all(voice.voice_id != chosen for voice in available):
+            # Checked at creation against the API's list; this worker's may lack it (its files).
+            raise PipelineError(f"the voice {chosen!r} asked for in voices_map is not installed on this server")
+        default = self.models.synthesizer_for(available[0])
+        best = [voice for voice in available if self.models.synthesizer_for(voice) is default]
+        return cast(available, speaker_pitches(listening, lines, speakers), chosen, best)
 
     def _synthesise(
         self,
