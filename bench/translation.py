@@ -8,8 +8,9 @@ tone under them. The same script times, in turn:
 - the floor: ffmpeg burning the same captions into the same picture with the same encoder
   settings and muxing the sound, nothing recognised, translated or spoken (what any
   captioned output must pay);
-- the pipeline, run as a worker runs a task: audio, voice activity, recognition (faster-whisper
-  base), lines, speakers, Apertium, espeak-ng, timing, mix, SRTs, both videos;
+- the pipeline, run as a worker runs a task: audio, voice activity, recognition (Whisper base),
+  lines, speakers, Apertium, the default voice (Kokoro-82M for Spanish), timing, mix, SRTs,
+  both videos; each stage's share is printed from the task's report;
 - the same task with ``lipsync``: the difference is lip-sync's added cost (tracking the face,
   warping the lower face on every frame, encoding the made picture), given as frames of output
   per second of added time.
