@@ -41,6 +41,12 @@ $(KOKORO_VOICES)/.unpacked: | $(VENV)/.installed
 
 install: $(VENV)/.installed $(KOKORO_VOICES)/.unpacked
 
+# The model-backed engines' libraries (torch's CPU build, diffusers...): the suite tests those
+# engines on tiny random weights; `make serve` does without them.
+$(VENV)/.models-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test,models]'
+	@touch $@
+
 system-packages:
 	@missing="$$(for package in $(SYSTEM_PACKAGES); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done)"; \
 	if [ -n "$$missing" ]; then \
@@ -61,14 +67,14 @@ SCALEOUT_SUITE := tests/core/test_smoke.py tests/core/test_auth.py tests/core/te
 	tests/character_swap/test_character_swap_api.py tests/video_translation/test_translation_api.py tests/core/test_akool_clients.py \
 	tests/core/test_rate_limits.py tests/core/test_webhook_fairness.py
 
-test: install system-packages
+test: install system-packages $(VENV)/.models-installed
 	$(PY) -m pytest -q
 	REELSMITH_TEST_SCALEOUT=1 $(PY) -m pytest -q $(SCALEOUT_SUITE)
 
 bench: install
 	$(PY) bench/api.py
 
-lint: install
+lint: install $(VENV)/.models-installed
 	$(PY) -m ruff check reelsmith tests bench
 	$(VENV)/bin/lint-imports
 	$(PY) -m mypy

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     engines: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Engines this host's workers run; empty: every engine this build has."
     )
+    default_models: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="The model a product's tasks run when the request names none: "
+        "'character_swap=wan2.2-animate-14b,image2video=wan2.2-ti2v-5b'. Default: the product's own engine.",
+    )
     engine_plugins: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=dict,
         description="Extra or replacement pipelines: 'engine=module:Class,engine2=module:Class'.",
@@ -189,6 +194,28 @@ class Settings(BaseSettings):
     )
     synthesis_threads: int = Field(default=0, ge=0, description="CPU threads for Kokoro's voices; 0 = all cores.")
 
+    # --- model-backed engines (docs/models.md): weights an operator configured, never downloaded ---
+    wan_ti2v_dir: Path | None = Field(default=None, description="Wan2.2 TI2V-5B in diffusers' layout (Image to Video).")
+    wan_i2v_dir: Path | None = Field(default=None, description="Wan2.2 I2V-A14B in diffusers' layout (Image to Video).")
+    ltx_i2v_dir: Path | None = Field(default=None, description="LTX-Video in diffusers' layout (Image to Video).")
+    wan_animate_dir: Path | None = Field(
+        default=None, description="Wan2.2-Animate-14B in diffusers' layout (Character Swap, both modes)."
+    )
+    face_swapper_model: Path | None = Field(
+        default=None, description="An inswapper-128-compatible ONNX face swapper (Character Swap, replace)."
+    )
+    face_embedder_model: Path | None = Field(
+        default=None, description="The ArcFace ONNX embedder that goes with the face swapper (512-d identity)."
+    )
+    effect_loras_file: Path | None = Field(
+        default=None, description="A JSON table of effect LoRAs for the diffusion engines (docs/models.md)."
+    )
+    model_device: str = Field(default="auto", description="Where models run: auto (CUDA when present), cuda, cpu.")
+    model_dtype: str = Field(default="bfloat16", description="Weights' precision on CUDA: bfloat16, float16, float32.")
+    model_cpu_offload: bool = Field(default=False, description="Keep idle model parts in CPU memory (less VRAM).")
+    model_vae_tiling: bool = Field(default=False, description="Decode video latents in tiles (less VRAM).")
+    model_steps: int = Field(default=30, ge=1, description="Denoising steps of the diffusion engines.")
+
     demo_credits: int = 1000
 
     @field_validator("engines", "allow_networks", "translation_openai_languages", "cors_origins", mode="before")
@@ -198,7 +225,7 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("engine_plugins", mode="before")
+    @field_validator("engine_plugins", "default_models", mode="before")
     @classmethod
     def _split_map(cls, value: object) -> object:
         if isinstance(value, str):

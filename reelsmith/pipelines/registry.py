@@ -12,6 +12,7 @@ import importlib
 import logging
 
 from reelsmith.pipelines.base import EffectPreviews, EngineUnavailable, Pipeline, VoicePreviews
+from reelsmith.pipelines.model_engines import configured_engines, model_engine
 from reelsmith.products import PRODUCTS, product_of_engine
 from reelsmith.products.catalog import Catalog
 from reelsmith.settings import Settings
@@ -22,14 +23,14 @@ BUILTIN = {product.engine: product.pipeline for product in PRODUCTS.values()}
 
 
 def _title(engine: str) -> str:
-    product = product_of_engine(engine)
-    return product.title if product is not None else engine
+    product, model = product_of_engine(engine), model_engine(engine)
+    return model.title if model is not None else product.title if product is not None else engine
 
 
 class PipelineRegistry:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._targets = {**BUILTIN, **settings.engine_plugins}
+        self._targets = {**BUILTIN, **configured_engines(settings), **settings.engine_plugins}
         self._loaded: dict[str, Pipeline] = {}
         self._missing: dict[str, str] = {}
 
@@ -80,7 +81,7 @@ class PipelineRegistry:
 
     def catalog(self) -> Catalog:
         """What every installed engine offers, together."""
-        return Catalog.merged(pipeline.catalog() for pipeline in self._installed())
+        return Catalog.merged(pipeline.catalog().of_engine(pipeline.engine) for pipeline in self._installed())
 
     def effect_previews(self, engine: str) -> EffectPreviews | None:
         """``engine``'s effect previews, where it is installed and shows them."""

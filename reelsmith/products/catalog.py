@@ -5,6 +5,7 @@ which add this server's links)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ class EffectEntry:
     description: str = ""
     # Whether the pipeline renders a thumbnail and a preview clip for it (Pipeline.render_preview).
     previews: bool = True
+    # The engine that makes it (filled in by the registry from the pipeline that lists it): an
+    # effect is made only by a model of its engine.
+    engine: str = ""
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,11 @@ class ModelEntry:
     max_count: int = 10
     supports_last_frame: bool = False
     is_pro: bool = False
+    product: str = "image2video"  # the product whose model_name selects it
+    # The engine (worker queue) that runs it, filled in by the registry from the pipeline that
+    # lists it: choosing a model chooses where the task runs.
+    engine: str = ""
+    modes: tuple[str, ...] = ()  # Character Swap: the modes it runs (empty: every mode)
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,17 @@ class Catalog:
     # None: no recognition engine says which (everything is allowed); else the codes it knows.
     recognition_languages: frozenset[str] | None = None
 
+    def of_engine(self, engine: str) -> Catalog:
+        """This catalog with its effects and models marked as ``engine``'s where they say nothing."""
+        return dataclasses.replace(
+            self,
+            effects=tuple(e if e.engine else dataclasses.replace(e, engine=engine) for e in self.effects),
+            models=tuple(m if m.engine else dataclasses.replace(m, engine=engine) for m in self.models),
+        )
+
+    def models_of(self, product: str) -> tuple[ModelEntry, ...]:
+        return tuple(model for model in self.models if model.product == product)
+
     @staticmethod
     def merged(catalogs: Iterable[Catalog]) -> Catalog:
         parts = list(catalogs)
@@ -106,8 +126,8 @@ class Catalog:
     def effect(self, code: str) -> EffectEntry | None:
         return next((effect for effect in self.effects if effect.code == code), None)
 
-    def model(self, value: str) -> ModelEntry | None:
-        return next((model for model in self.models if model.value == value), None)
+    def model(self, value: str, product: str = "image2video") -> ModelEntry | None:
+        return next((m for m in self.models if m.value == value and m.product == product), None)
 
     def voice(self, language: str, voice_id: str) -> VoiceEntry | None:
         return next((v for v in self.voices if v.language == language and v.voice_id == voice_id), None)

@@ -53,6 +53,9 @@ class CharacterSwapRequest(Body):
     resolution: str = Field(default="720p", description="480p, 720p or 1080p (short side)")
     mode: str = Field(default="animate", description="animate or replace")
     prompt: str = Field(default="", description=f"At most {PROMPT_MAX} characters")
+    # An extension (Akool's answer names the model but its request cannot choose one): a
+    # model-backed engine installed here, see GET /api/reelsmith/v1/models.
+    model_name: str = Field(default="", description="The model that runs it; default: the first installed")
     webhookurl: str = webhook_field()
 
     _text = field_validator("image", "video")(required_text)

@@ -11,7 +11,7 @@ from reelsmith.faces.detection import one_clear_face
 from reelsmith.inputs.batch import InputSources
 from reelsmith.inputs.fetch import checked_webhook
 from reelsmith.products import character_swap as product
-from reelsmith.products.catalog import Catalog
+from reelsmith.products.catalog import Catalog, ModelEntry
 from reelsmith.products.character_swap import CharacterSwapParams, CharacterSwapRequest
 from reelsmith.services.accounts import Caller
 from reelsmith.services.tasks import NewTask, TaskService
@@ -30,6 +30,11 @@ class CharacterSwapService:
         if caller.plan != "pro":
             raise ApiError(Code.NO_PERMISSION, "Character Swap needs the Pro plan")
         settings = self.inputs.settings
+        catalog = self.catalog()
+        # The operator's default model, where it is installed (else the product's own engine).
+        default = settings.default_models.get(product.NAME, "")
+        asked = request.model_name or (default if catalog.model(default, product.NAME) else "")
+        model = _model(catalog, asked, request.mode)
         webhook_url = checked_webhook(request.webhookurl, "webhookUrl", settings.allowed_networks)
         limit = settings.character_swap_max_seconds
         async with self.inputs.batch() as inputs:
@@ -57,6 +62,7 @@ class CharacterSwapService:
                 resolution=request.resolution,
                 mode=request.mode,
                 prompt=request.prompt,
+                model_name=model.value if model else product.MODEL_NAME,
                 file_name=product.file_name(created),
             )
             new_task = NewTask(
@@ -65,6 +71,24 @@ class CharacterSwapService:
                 inputs=inputs.stored,
                 price=product.price(seconds, request.resolution),
                 webhook_url=webhook_url,
+                engine=model.engine if model else "",
             )
             [task] = await asyncio.to_thread(self.tasks.create, caller, [new_task], base_url, created)
         return task
+
+
+def _model(catalog: Catalog, model_name: str, mode: str) -> ModelEntry | None:
+    """The model asked for (it must be installed and run ``mode``), else the first installed one
+    that runs ``mode``; None where no pipeline lists a model (the product's own engine runs it)."""
+    models = catalog.models_of(product.NAME)
+    if model_name:
+        model = catalog.model(model_name, product.NAME)
+        if model is None:
+            raise ApiError(
+                Code.PARAMETER, f"model_name {model_name!r} is not an installed model; see /api/reelsmith/v1/models"
+            )
+        if model.modes and mode not in model.modes:
+            runs = ", ".join(model.modes)
+            raise ApiError(Code.PARAMETER, f"mode {mode!r} is not run by the model {model_name} (it runs {runs})")
+        return model
+    return next((m for m in models if not m.modes or mode in m.modes), None)

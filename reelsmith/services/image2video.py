@@ -51,8 +51,11 @@ class Image2VideoService:
         last_image_url = batch.last_image_url if batch else ""
         catalog = self.catalog()
         self._check_plan(caller, request, catalog)
-        effect_name = _effect_name(catalog, request.effect_code)
-        model = _model(catalog, batch.model_name if batch else "", count, last_image_url)
+        # The operator's default model, where it is installed (else the first installed one).
+        default = self.inputs.settings.default_models.get(product.NAME, "")
+        asked = (batch.model_name if batch else "") or (default if catalog.model(default) else "")
+        model = _model(catalog, asked, count, last_image_url, request.effect_code)
+        effect_name = _effect_name(catalog, request.effect_code, model)
         webhook_url = checked_webhook(request.webhookurl, "webhookurl", self.inputs.settings.allowed_networks)
         batch_id = new_object_id() if batch else None
         async with self.inputs.batch() as inputs:
@@ -80,7 +83,7 @@ class Image2VideoService:
                     effect_code=request.effect_code,
                     effect_name=effect_name,
                     is_premium_model=request.is_premium_model,
-                    model_name=model,
+                    model_name=model.value if model else "",
                     last_image_url=last_image_url,
                     seed=secrets.randbelow(2**31),
                     batch_count=count,
@@ -95,6 +98,7 @@ class Image2VideoService:
                         price=product.price(request.resolution, request.video_length),
                         webhook_url=webhook_url,
                         batch_id=batch_id,
+                        engine=model.engine if model else "",
                     )
                 )
             return await asyncio.to_thread(self.tasks.create, caller, new_tasks, base_url)
@@ -133,29 +137,39 @@ class Image2VideoService:
         return task
 
 
-def _effect_name(catalog: Catalog, effect_code: str) -> str:
+def _effect_name(catalog: Catalog, effect_code: str, model: ModelEntry | None) -> str:
     if not effect_code:
         return ""
-    effect = catalog.effect(effect_code)
-    if effect is None:
+    effects = [effect for effect in catalog.effects if effect.code == effect_code]
+    if not effects:
         raise ApiError(
             Code.PARAMETER,
             f"effect_code {effect_code!r} is not one of the installed effects; see /api/open/v4/image2Video/effects",
         )
-    return effect.name
+    made = next((effect for effect in effects if model is None or effect.engine == model.engine), None)
+    if made is None:
+        assert model is not None
+        raise ApiError(Code.PARAMETER, f"effect_code {effect_code!r} is not made by the model {model.value}")
+    return made.name
 
 
-def _model(catalog: Catalog, model_name: str, count: int, last_image_url: str) -> str:
-    """The model that will run (the first installed one by default), checked against the request."""
-    model: ModelEntry | None = catalog.model(model_name) if model_name else next(iter(catalog.models), None)
+def _model(
+    catalog: Catalog, model_name: str, count: int, last_image_url: str, effect_code: str = ""
+) -> ModelEntry | None:
+    """The model that will run, checked against the request: the one named; else the first
+    installed one that makes the effect asked for; else the first installed one."""
+    models = catalog.models_of(product.NAME)
+    makers = {effect.engine for effect in catalog.effects if effect.code == effect_code}
+    default = next((m for m in models if m.engine in makers), None) or next(iter(models), None)
+    model = catalog.model(model_name) if model_name else default
     if model is None:
         if model_name:
             raise ApiError(
                 Code.PARAMETER, f"model_name {model_name!r} is not an installed model; see /api/open/v4/aigModel/list"
             )
-        return ""
+        return None
     if count > model.max_count:
         raise ApiError(Code.PARAMETER, f"count must be at most {model.max_count} for {model.value}")
     if last_image_url and not model.supports_last_frame:
         raise ApiError(Code.PARAMETER, f"last_image_url is not supported by {model.value}")
-    return model.value
+    return model

@@ -29,6 +29,7 @@ class NewTask:
     webhook_url: str = ""
     batch_id: str | None = None
     result: dict[str, Any] = field(default_factory=dict)
+    engine: str = ""  # the worker queue that runs it: the chosen model's; default, the product's
 
 
 _ONE_TASK = select(Task.__table__).where(
@@ -55,7 +56,7 @@ class TaskService:
                 id=new_object_id(),
                 account_id=caller.account_id,
                 product=item.product.name,
-                engine=item.product.engine,
+                engine=item.engine or item.product.engine,
                 status=1,
                 progress=0,
                 params={

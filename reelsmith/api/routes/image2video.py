@@ -87,4 +87,4 @@ def model_list(
     runtime: RuntimeDep,
     types: Annotated[list[str] | None, Query(alias="types[]", description="1501 = image to video")] = None,
 ) -> JSONResponse:
-    return ok([model_view(model) for model in runtime.registry.catalog().models])
+    return ok([model_view(model) for model in runtime.registry.catalog().models_of(product.NAME)])

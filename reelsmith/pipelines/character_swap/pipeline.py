@@ -35,8 +35,8 @@ from reelsmith.pipelines.character_swap.animate import Animator
 from reelsmith.pipelines.character_swap.character import Character
 from reelsmith.pipelines.character_swap.eyelids import BlinkFollower
 from reelsmith.pipelines.character_swap.replace import FaceReplacer
-from reelsmith.products.catalog import Catalog
-from reelsmith.products.character_swap import CharacterSwapParams
+from reelsmith.products.catalog import Catalog, ModelEntry
+from reelsmith.products.character_swap import MODEL_NAME, MODES, CharacterSwapParams
 from reelsmith.settings import Settings
 
 SHORT_SIDE = {"480p": 480, "720p": 720, "1080p": 1080}
@@ -55,7 +55,14 @@ class CharacterSwapPipeline:
         self.settings = settings
 
     def catalog(self) -> Catalog:
-        return Catalog()
+        model = ModelEntry(
+            value=MODEL_NAME,
+            label="reelsmith character v1",
+            description="Landmark-driven face replacement and character animation on the CPU.",
+            product="character_swap",
+            modes=MODES,
+        )
+        return Catalog(models=(model,))
 
     def run(self, job: Job[CharacterSwapParams]) -> PipelineResult:
         params = job.params
