@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from reelsmith.doctor import Check
 from reelsmith.runtime import Runtime
 from reelsmith.services.accounts import describe_account
 from reelsmith.services.webhooks import describe_delivery
@@ -34,6 +35,8 @@ swap_app = typer.Typer(help="Character Swap on local files, without the server."
 app.add_typer(swap_app, name="swap")
 translate_app = typer.Typer(help="Video Translation on local files, without the server.", no_args_is_help=True)
 app.add_typer(translate_app, name="translate")
+models_app = typer.Typer(help="The model-backed engines: check their weights, make tiny ones.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
 console = Console()
 
 HostOpt = Annotated[str, typer.Option(help="Address to listen on.")]
@@ -138,7 +141,10 @@ def doctor(as_json: JsonOpt = False) -> None:
     S3 bucket where configured, and that each configured engine loads. Exits 1 on a problem."""
     from reelsmith.doctor import run_checks
 
-    checks = run_checks(Runtime(load_settings()))
+    _print_checks(run_checks(Runtime(load_settings())), as_json)
+
+
+def _print_checks(checks: list[Check], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps([{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks]))
     else:
@@ -147,6 +153,41 @@ def doctor(as_json: JsonOpt = False) -> None:
             console.print(f"{mark} {check.name}: {check.detail}", highlight=False, soft_wrap=True)
     if not all(check.ok for check in checks):
         raise typer.Exit(1)
+
+
+@models_app.command("check")
+def models_check(as_json: JsonOpt = False) -> None:
+    """Each model-backed engine: whether its weights are configured, whether they load, and on
+    which device and in which precision (this loads them: as slow as a worker's first task).
+    Exits 1 when configured weights do not load."""
+    from reelsmith.doctor import check_models
+
+    _print_checks(check_models(Runtime(load_settings())), as_json)
+
+
+@models_app.command("make-tiny")
+def models_make_tiny(
+    folder: Annotated[Path, typer.Argument(help="Where to write the tiny checkpoints.")],
+) -> None:
+    """Write tiny random-weight checkpoints in each model engine's layout, and print the settings
+    that point at them: test a host end to end in seconds, without the real downloads (the
+    videos are noise). Needs the models extra: pip install -e '.[models]'."""
+    from reelsmith.pipelines.model_engines import MODEL_ENGINES
+
+    written: dict[str, str] = {}
+    writers: set[str] = set()
+    for engine in MODEL_ENGINES:
+        module = engine.pipeline.partition(":")[0]
+        if module in writers:
+            continue  # one module's writer makes all its engines' weights
+        writers.add(module)
+        try:
+            written.update(engine.make_tiny(folder / module.rsplit(".", 1)[-1]))
+        except ImportError as exc:
+            console.print(f"[red]{engine.title}: {exc.name} is not installed; pip install -e '.[models]'[/]")
+            raise typer.Exit(1) from exc
+    for name, value in written.items():
+        typer.echo(f"{name}={value}")
 
 
 @app.command()

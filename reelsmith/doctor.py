@@ -84,6 +84,31 @@ def check_engines(runtime: Runtime) -> list[Check]:
     return checks
 
 
+def check_models(runtime: Runtime) -> list[Check]:
+    """Each model-backed engine: not configured, or its weights loaded (device and precision),
+    or why they do not load. Loading takes as long as a worker's first task takes to start."""
+    from reelsmith.pipelines.base import EngineUnavailable
+    from reelsmith.pipelines.model_engines import MODEL_ENGINES, LoadCheck
+
+    checks = []
+    for engine in MODEL_ENGINES:
+        name = f"model {engine.model} ({engine.engine})"
+        weights = engine.weights(runtime.settings)
+        if weights is None:
+            checks.append(Check(name, True, f"not configured ({engine.setting})"))
+            continue
+        try:
+            pipeline = runtime.registry.load(engine.engine)
+            if not isinstance(pipeline, LoadCheck):
+                raise EngineUnavailable(f"{type(pipeline).__name__} cannot check its weights")
+            where = pipeline.load_check()
+        except Exception as exc:  # every reason a model does not load is the operator's to read
+            checks.append(Check(name, False, f"{weights}: {exc}"))
+            continue
+        checks.append(Check(name, True, f"{weights}: loaded on {where}"))
+    return checks
+
+
 def run_checks(runtime: Runtime) -> list[Check]:
     """Every check, in the order an operator would fix them."""
     return [

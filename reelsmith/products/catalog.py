@@ -229,6 +229,18 @@ def model_view(model: ModelEntry) -> ModelView:
     )
 
 
+class InstalledModelView(ModelView):
+    """A model in reelsmith's own list (every product's): where it runs and what it does."""
+
+    product: str
+    engine: str
+    modes: list[str]
+
+
+def installed_model_view(model: ModelEntry) -> InstalledModelView:
+    return InstalledModelView(**model_view(model), product=model.product, engine=model.engine, modes=list(model.modes))
+
+
 def language_badge_url(code: str, base_url: str) -> str:
     return f"{_root(base_url)}/languages/{code}/badge.svg"
 

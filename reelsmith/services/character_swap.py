@@ -32,8 +32,9 @@ class CharacterSwapService:
         settings = self.inputs.settings
         catalog = self.catalog()
         # The operator's default model, where it is installed (else the product's own engine).
-        default = settings.default_models.get(product.NAME, "")
-        asked = request.model_name or (default if catalog.model(default, product.NAME) else "")
+        default = catalog.model(settings.default_models.get(product.NAME, ""), product.NAME)
+        runs_mode = default is not None and (not default.modes or request.mode in default.modes)
+        asked = request.model_name or (default.value if default is not None and runs_mode else "")
         model = _model(catalog, asked, request.mode)
         webhook_url = checked_webhook(request.webhookurl, "webhookUrl", settings.allowed_networks)
         limit = settings.character_swap_max_seconds

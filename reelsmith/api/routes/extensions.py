@@ -15,11 +15,12 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from reelsmith.api.auth import RuntimeDep, UploaderDep
+from reelsmith.api.auth import CallerDep, RuntimeDep, UploaderDep
 from reelsmith.api.envelope import ok
 from reelsmith.api.presenters import base_url_of
 from reelsmith.errors import ApiError, Code
 from reelsmith.inputs.fetch import sniff
+from reelsmith.products.catalog import installed_model_view
 from reelsmith.services.disk_room import short_of_room
 from reelsmith.storage.signing import FILES_PREFIX
 
@@ -154,6 +155,11 @@ def download(
         runtime.storage.local_path(key, runtime.settings.work_dir),
         media_type=CONTENT_TYPES.get(suffix, "application/octet-stream"),
     )
+
+
+@router.get("/api/reelsmith/v1/models", summary="Every installed model, of every product, and the engine that runs it")
+def models(caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
+    return ok({"result": [installed_model_view(model) for model in runtime.registry.catalog().models]})
 
 
 @router.get("/healthz", summary="The process is up")

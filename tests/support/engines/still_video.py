@@ -87,3 +87,41 @@ class PremiumStillVideoPipeline(StillVideoPipeline):
         catalog = super().catalog()
         premium = dataclasses.replace(catalog.models[0], value="test-still-premium", label="Still premium", is_pro=True)
         return dataclasses.replace(catalog, models=(*catalog.models, premium))
+
+
+class SecondStillVideoPipeline(StillVideoPipeline):
+    """A second Image to Video engine (its own worker queue), as a model-backed one is: its
+    model and an effect only it makes."""
+
+    engine = "image2video-second"
+
+    def catalog(self) -> Catalog:
+        return Catalog(
+            effects=(EffectEntry(code="second_only", name="Second only", previews=False),),
+            models=(ModelEntry(value="test-second", label="Second", description="test engine", max_count=2),),
+        )
+
+
+class ReplaceOnlyPipeline(StillVideoPipeline):
+    """A Character Swap engine that runs only the replace mode, as the face swapper does."""
+
+    engine = "character-swap-replacer"
+
+    def catalog(self) -> Catalog:
+        model = ModelEntry(
+            value="test-replacer", label="Replacer", description="test engine", product="character_swap",
+            modes=("replace",),
+        )  # fmt: skip
+        return Catalog(models=(model,))
+
+
+class StillSwapPipeline(StillVideoPipeline):
+    """The still engine in Character Swap's place (it renders the video input's first frame)."""
+
+    engine = "character-swap"
+
+    def catalog(self) -> Catalog:
+        model = ModelEntry(
+            value="test-still-swap", label="Still swap", description="test engine", product="character_swap"
+        )
+        return Catalog(models=(model,))
