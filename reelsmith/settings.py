@@ -215,6 +215,13 @@ class Settings(BaseSettings):
     model_cpu_offload: bool = Field(default=False, description="Keep idle model parts in CPU memory (less VRAM).")
     model_vae_tiling: bool = Field(default=False, description="Decode video latents in tiles (less VRAM).")
     model_steps: int = Field(default=30, ge=1, description="Denoising steps of the diffusion engines.")
+    model_max_pixels: int | None = Field(
+        default=None,
+        ge=256,
+        description="The most pixels a frame the diffusion engines generate may have (their own size, about "
+        "1280x720, is scaled down to fit; the video is upscaled to the resolution asked for): less memory and "
+        "time for less detail. Default: the model's own size.",
+    )
 
     demo_credits: int = 1000
 

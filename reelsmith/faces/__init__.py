@@ -1,3 +1,4 @@
 """Faces and bodies in pictures and videos: landmarks (MediaPipe face mesh and pose), tracking
-over frames, piecewise-affine mesh warping, moving-least-squares deformation and blending.
+over frames, five-point alignment (for face models), piecewise-affine mesh warping,
+moving-least-squares deformation and blending.
 Shared by Character Swap and lip-sync."""

@@ -5,7 +5,8 @@ channel are moved to those of the face it covers, so it takes the frame's lighti
 balance and exposure while keeping its own features. The statistics are smoothed over frames
 (:class:`ColourMatch`), or the face would flicker with every blink. **Edges**: the face enters
 through a mask that is eroded, then blurred, so it fades into the frame over a band a few
-percent of the face's size wide.
+percent of the face's size wide. **Where**: the face's outline from the mesh, pulled in at the
+hairline and the jaw (:func:`outline_mask`), so the character's hair and background stay out.
 """
 
 from __future__ import annotations
@@ -15,9 +16,18 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from reelsmith.faces.landmarks import FACE_OVAL, NOSE_TIP
+
 # How much of each new frame's colour statistics enters the running ones (0-1).
 _STATS_FOLLOW = 0.35
 _MIN_SPREAD = 1.0
+# The feathered band at the mask's edge, as a fraction of the face's size.
+FEATHER = 0.06
+# The mesh's outline runs along the hairline and the jaw's edge, where the character's hair and
+# background would show; the mask's outline is pulled towards the nose, more at the forehead.
+_OUTLINE_PULL = 0.06
+_FOREHEAD_PULL = 0.22
+_FOREHEAD = frozenset({10, 338, 297, 332, 284, 251, 21, 54, 103, 67, 109})
 
 
 @dataclass(frozen=True)
@@ -94,3 +104,42 @@ def composite(frame: np.ndarray, patch: np.ndarray, alpha: np.ndarray, top_left:
     region = frame[y : y + height, x : x + width]
     weight = np.ascontiguousarray(alpha, dtype=np.float32)
     region[...] = cv2.blendLinear(np.ascontiguousarray(patch), np.ascontiguousarray(region), weight, 1.0 - weight)
+
+
+def face_size(points: np.ndarray) -> float:
+    """A face mesh's size in pixels: the mean of its width and height."""
+    return float(np.ptp(points[:, 0]) + np.ptp(points[:, 1])) / 2.0
+
+
+def face_outline(points: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """The face mesh's outline pulled in at the hairline and the jaw, as an int32 polygon in
+    pixels from ``origin`` (x, y)."""
+    ring = points[list(FACE_OVAL), :2]
+    pull = np.array([_FOREHEAD_PULL if index in _FOREHEAD else _OUTLINE_PULL for index in FACE_OVAL])
+    pulled = ring + pull[:, None] * (points[NOSE_TIP, :2] - ring)
+    return np.round(pulled - origin).astype(np.int32)
+
+
+def outline_mask(points: np.ndarray, top_left: tuple[int, int], shape: tuple[int, int]) -> np.ndarray:
+    """A uint8 mask (``shape``: height, width; 1 inside) of :func:`face_outline` over the
+    region whose top-left pixel in the frame is ``top_left`` (x, y)."""
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillPoly(mask, [face_outline(points, np.array(top_left, dtype=np.float32))], 1)
+    return mask
+
+
+def paste_face(
+    frame: np.ndarray,
+    face: np.ndarray,
+    solid: np.ndarray,
+    top_left: tuple[int, int],
+    size: float,
+    colour: ColourMatch,
+) -> None:
+    """Put ``face`` (a region's pixels, uint8 RGB) into ``frame`` (in place) at ``top_left``:
+    recoloured to the frame's lighting over ``solid`` (bool, where the face is the face's own),
+    entering through ``solid`` feathered over :data:`FEATHER` of the face's ``size``."""
+    x, y = top_left
+    height, width = solid.shape
+    recoloured = colour.apply(face, frame[y : y + height, x : x + width], solid)
+    composite(frame, recoloured, feathered(solid, FEATHER * size), top_left)

@@ -16,21 +16,22 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
 
 from reelsmith.faces.pose import BodyTrack
-from reelsmith.faces.tracking import FaceTrack
+from reelsmith.faces.tracking import FaceTrack, TrackedFace
 from reelsmith.media.decode import read_frames
 from reelsmith.media.encode import encode_frames, put_audio
 from reelsmith.media.picture import load_picture
 from reelsmith.media.probe import MediaInfo, probe
-from reelsmith.pipelines.base import Job, PipelineError, PipelineResult, Stage, StageProgress
+from reelsmith.pipelines.base import Job, Pipeline, PipelineError, PipelineResult, Stage, StageProgress
 from reelsmith.pipelines.character_swap.animate import Animator
 from reelsmith.pipelines.character_swap.character import Character
 from reelsmith.pipelines.character_swap.eyelids import BlinkFollower
@@ -78,7 +79,8 @@ class CharacterSwapPipeline:
             size = output_size(info.display_width, info.height, params.resolution)
             character = Character.from_picture(picture)
             progress.update("character", 1.0)
-            frames = swap_frames(read_frames(source, size, seconds), character, size, info.fps, report)
+            replacer = FaceReplacer(character, size)
+            frames = swap_frames(read_frames(source, size, seconds), replacer, info.fps, report)
         else:
             # The character is what is shown: the output has the picture's aspect.
             size = output_size(picture.shape[1], picture.shape[0], params.resolution)
@@ -86,25 +88,55 @@ class CharacterSwapPipeline:
             progress.update("character", 1.0)
             driver_size = output_size(info.display_width, info.height, _DRIVER_RESOLUTION)
             frames = animate_frames(read_frames(source, driver_size, seconds), animator, info.fps, report)
-        fps = Fraction(info.fps).limit_denominator(1001)
-        expected = max(1, round(seconds * info.fps))
+        return finish_video(job, frames, size, info, seconds, progress, report)
 
-        def on_frame(done: int) -> None:
-            if done % _PROGRESS_EVERY == 0 or done == expected:
-                progress.update("swap", done / expected)
 
-        silent = job.work_dir / "frames.mp4"
-        count = encode_frames(frames, size, fps, silent, on_frame=on_frame)
-        output = job.work_dir / "video.mp4"
-        if info.has_audio:
-            put_audio(silent, source, count / float(fps), output)
-        else:
-            silent.rename(output)
-        progress.update("sound", 1.0)
-        return PipelineResult(
-            files={"video": output},
-            fields={"video_duration": round(probe(output).duration, 3), "swap_report": report.as_dict()},
-        )
+def finish_video(
+    job: Job[CharacterSwapParams],
+    frames: Iterator[np.ndarray],
+    size: tuple[int, int],
+    info: MediaInfo,
+    seconds: float,
+    progress: StageProgress,
+    report: SwapReport,
+    every: int = _PROGRESS_EVERY,
+) -> PipelineResult:
+    """``frames`` (``size``, the source's rate) encoded as they come, with the source's sound put
+    back cut to their length: the task's result. The "swap" stage's progress is reported (and
+    cancellation checked) every ``every`` frames, the "sound" stage's at the end."""
+    expected = max(1, round(seconds * info.fps))
+
+    def on_frame(done: int) -> None:
+        if done % every == 0 or done == expected:
+            progress.update("swap", done / expected)
+
+    output, _ = encode_with_sound(job, frames, size, info, on_frame)
+    progress.update("sound", 1.0)
+    return PipelineResult(
+        files={"video": output},
+        fields={"video_duration": round(probe(output).duration, 3), "swap_report": report.as_dict()},
+    )
+
+
+def encode_with_sound(
+    job: Job[CharacterSwapParams],
+    frames: Iterator[np.ndarray],
+    size: tuple[int, int],
+    info: MediaInfo,
+    on_frame: Callable[[int], None] | None = None,
+) -> tuple[Path, int]:
+    """``frames`` (``size``, at the source's rate) encoded as they come into the job's
+    ``video.mp4``, the source's sound put back cut to their length; the file and its frame
+    count."""
+    fps = Fraction(info.fps).limit_denominator(1001)
+    silent = job.work_dir / "frames.mp4"
+    count = encode_frames(frames, size, fps, silent, on_frame=on_frame)
+    output = job.work_dir / "video.mp4"
+    if info.has_audio:
+        put_audio(silent, job.inputs["video"], count / float(fps), output)
+    else:
+        silent.rename(output)
+    return output, count
 
 
 class SwapReport:
@@ -118,12 +150,23 @@ class SwapReport:
         return {"frames": self.frames, "frames_with_face": self.swapped}
 
 
+class FacePainter(Protocol):
+    """What puts the character's face on a video's tracked faces, one frame at a time."""
+
+    def apply(self, frame: np.ndarray, face: TrackedFace) -> np.ndarray:
+        """``frame`` (H x W x 3 uint8 RGB) with the character's face on ``face``; a new array."""
+        ...
+
+    def forget(self) -> None:
+        """A frame without a face: what is carried from frame to frame starts afresh."""
+        ...
+
+
 def swap_frames(
-    frames: Iterator[np.ndarray], character: Character, size: tuple[int, int], fps: float, report: SwapReport
+    frames: Iterator[np.ndarray], replacer: FacePainter, fps: float, report: SwapReport
 ) -> Iterator[np.ndarray]:
-    """``frames`` with the largest face (followed through the video) replaced by ``character``'s;
+    """``frames`` with the largest face (followed through the video) replaced by ``replacer``;
     frames without a face pass through untouched."""
-    replacer = FaceReplacer(character, size)
     with FaceTrack(fps) as track:
         for frame in frames:
             report.frames += 1
@@ -179,10 +222,17 @@ def output_size(width: float, height: float, resolution: str) -> tuple[int, int]
 
 
 def swap_file(
-    image: Path, video: Path, out: Path, resolution: str = "720p", seconds: float | None = None, mode: str = "replace"
+    image: Path,
+    video: Path,
+    out: Path,
+    resolution: str = "720p",
+    seconds: float | None = None,
+    mode: str = "replace",
+    pipeline: Pipeline | None = None,
 ) -> MediaInfo:
-    """Character Swap outside the server (the command line and the benchmark): ``mode`` run on
-    ``image`` and ``video``, written to ``out``; returns what ``out`` holds."""
+    """Character Swap outside the server (the command line and the benchmarks): ``mode`` run on
+    ``image`` and ``video`` by ``pipeline`` (default: this engine), written to ``out``; returns
+    what ``out`` holds."""
     info = probe(video)
     with tempfile.TemporaryDirectory(prefix="reelsmith-swap-") as work:
         job = Job(
@@ -196,7 +246,7 @@ def swap_file(
             report_progress=lambda _: None,
             check_cancelled=lambda: None,
         )
-        result = CharacterSwapPipeline(Settings()).run(job)
+        result = (pipeline or CharacterSwapPipeline(Settings())).run(job)
         shutil.move(result.files["video"], out)
     return probe(out)
 

@@ -12,22 +12,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from reelsmith.faces.blending import ColourMatch, composite, feathered
-from reelsmith.faces.landmarks import FACE_OVAL, INNER_LIPS, LEFT_EYE, NOSE_TIP, RIGHT_EYE, mesh_triangles
+from reelsmith.faces.blending import ColourMatch, face_size, outline_mask, paste_face
+from reelsmith.faces.landmarks import INNER_LIPS, LEFT_EYE, RIGHT_EYE, mesh_triangles
 from reelsmith.faces.mesh_warp import warp_mesh
 from reelsmith.faces.tracking import TrackedFace
 from reelsmith.pipelines.character_swap.character import Character
 
-# Fractions of the face's size: the feathered band at the outline, and how far the kept eyes
-# and mouth opening are grown beyond their contours (so no sliver of the character's eyeball
-# or teeth shows at their rims).
-_FEATHER = 0.06
+# How far the kept eyes and mouth opening are grown beyond their contours, as a fraction of the
+# face's size (so no sliver of the character's eyeball or teeth shows at their rims).
 _HOLE_GROWTH = 0.012
-# The mesh's outline runs along the hairline and the jaw's edge, where the character's hair and
-# background would show; the mask's outline is pulled towards the nose, more at the forehead.
-_OUTLINE_PULL = 0.06
-_FOREHEAD_PULL = 0.22
-_FOREHEAD = frozenset({10, 338, 297, 332, 284, 251, 21, 54, 103, 67, 109})
 
 
 class FaceReplacer:
@@ -59,31 +52,17 @@ class FaceReplacer:
             return output
         box = patch.box
         origin = np.array([box.left, box.top], dtype=np.float32)
-        size = _face_size(target)
-        mask = np.zeros((box.height, box.width), np.uint8)
-        cv2.fillPoly(mask, [_outline(target, origin)], 1)
+        size = face_size(target)
+        mask = outline_mask(target, (box.left, box.top), (box.height, box.width))
         mask &= patch.covered.astype(np.uint8)
         holes = np.zeros_like(mask)
         cv2.fillPoly(holes, [_ring(target, ring, origin) for ring in (INNER_LIPS, RIGHT_EYE, LEFT_EYE)], 1)
         grow = max(1, int(round(_HOLE_GROWTH * size)))
         holes = cv2.dilate(holes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
-        region = output[box.slices]
         solid = (mask > 0) & (holes == 0)
-        recoloured = self._colour.apply(patch.pixels, region, solid)
-        composite(output, recoloured, feathered(solid, _FEATHER * size), (box.left, box.top))
+        paste_face(output, patch.pixels, solid, (box.left, box.top), size, self._colour)
         return output
-
-
-def _outline(points: np.ndarray, origin: np.ndarray) -> np.ndarray:
-    ring = points[list(FACE_OVAL), :2]
-    pull = np.array([_FOREHEAD_PULL if index in _FOREHEAD else _OUTLINE_PULL for index in FACE_OVAL])
-    pulled = ring + pull[:, None] * (points[NOSE_TIP, :2] - ring)
-    return np.round(pulled - origin).astype(np.int32)
 
 
 def _ring(points: np.ndarray, ring: tuple[int, ...], origin: np.ndarray) -> np.ndarray:
     return np.round(points[list(ring), :2] - origin).astype(np.int32)
-
-
-def _face_size(points: np.ndarray) -> float:
-    return float(np.ptp(points[:, 0]) + np.ptp(points[:, 1])) / 2.0

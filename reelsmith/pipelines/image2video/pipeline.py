@@ -15,26 +15,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from reelsmith.media.encode import EncodeError, poster_frame, put_audio
 from reelsmith.media.picture import load_picture
-from reelsmith.media.probe import probe
-from reelsmith.media.sound import write_wav
 from reelsmith.pipelines.base import Job, PipelineError, PipelineResult, Stage, StageProgress
-from reelsmith.pipelines.image2video.audio import (
-    AudioError,
-    design_soundtrack,
-    prepare_given_audio,
-    replace_audio,
-    soundtrack_bed,
-)
+from reelsmith.pipelines.image2video.audio import SAMPLE_RATE, soundtrack_bed
 from reelsmith.pipelines.image2video.canvas import fit_picture, output_size
 from reelsmith.pipelines.image2video.effects import EFFECTS, effect_by_code
+from reelsmith.pipelines.image2video.finishing import add_audio, finish, make_sound
 from reelsmith.pipelines.image2video.layers import (
     SubjectLayers,
     SubjectOutline,
@@ -53,7 +45,6 @@ from reelsmith.products.image2video import LENGTHS, MAX_COUNT, PRICE_5S, RESOLUT
 from reelsmith.settings import Settings
 
 MODEL_NAME = "reelsmith-motion-v1"
-SAMPLE_RATE = 44100
 STAGES = [Stage("look", 1), Stage("plan", 0.2), Stage("render", 8), Stage("sound", 0.5)]
 
 
@@ -82,7 +73,7 @@ class Image2VideoPipeline:
 
     def run(self, job: Job[Image2VideoParams]) -> PipelineResult:
         if job.params.only_add_audio:
-            return self._add_audio(job)
+            return add_audio(job)
         params = job.params
         progress = StageProgress(job, STAGES)
         seconds = params.video_length
@@ -104,11 +95,11 @@ class Image2VideoPipeline:
             if last is not None:
                 ending = look_at(load_picture(last), size).framed
                 plan = _transition_plan(look.framed, ending, seed)
-                sound = pool.submit(self._sound, job, plan, seconds, bed)
+                sound = pool.submit(make_sound, job, plan, seconds, bed)
                 frames = transition_frames(look.framed, ending, size, fps, seconds, seed)
             else:
-                plan = planned(look, self._plan(params, look.scene), lambda scene: self._plan(params, scene))
-                sound = pool.submit(self._sound, job, plan, seconds, bed)
+                plan = planned(look, plan_for(params, look.scene), lambda scene: plan_for(params, scene))
+                sound = pool.submit(make_sound, job, plan, seconds, bed)
                 frames = _frames(look, plan, size, fps, seconds)
             progress.update("plan", 1.0)
             encode(
@@ -119,76 +110,9 @@ class Image2VideoPipeline:
                 on_frame=lambda done: progress.update("render", done / total),
             )
             audio = sound.result()
-        output = job.work_dir / "video.mp4"
-        if audio is None:
-            silent.rename(output)
-        else:
-            # The sound is ours (designed, or the user's already fitted to the clip) and the
-            # video's length is known: one ffmpeg pass, no probing, as the encoder's floor does.
-            try:
-                put_audio(silent, audio, total / fps, output)
-            except EncodeError as exc:
-                raise PipelineError(f"the sound could not be put on the video: {exc}") from exc
+        result = finish(job, silent, audio, total / fps, {"motion_plan": plan.to_json()})
         progress.update("sound", 1.0)
-        return PipelineResult(
-            files={"video": output, "cover": _cover(output)},
-            fields={"video_duration": probe(output).duration, "motion_plan": plan.to_json()},
-        )
-
-    def _plan(self, params: Image2VideoParams, scene: Scene) -> MotionPlan:
-        seed = params.seed
-        seconds = params.video_length
-        if params.effect_code:
-            effect = effect_by_code(params.effect_code)
-            if effect is None:
-                raise PipelineError(f"the effect {params.effect_code!r} is no longer installed")
-            plan = effect.plan(scene, seed, seconds)
-        else:
-            plan = plan_from_prompt(
-                params.prompt,
-                params.negative_prompt,
-                params.extend_prompt,
-                scene,
-                seed,
-                seconds,
-            )
-        # A batch asks for `count` distinct videos: each gets its own variation of the plan.
-        return vary(plan, seed) if params.batch_count > 1 else plan
-
-    def _sound(self, job: Job, plan: MotionPlan, seconds: int, bed: Future[np.ndarray] | None = None) -> Path | None:
-        audio_type = job.params.audio_type
-        if audio_type == 3:
-            return None
-        target = job.work_dir / "sound.wav"
-        if audio_type == 1:
-            # The bed was made for the task's seed, which is the plan's.
-            ambience = bed.result() if bed is not None and plan.seed == job.params.seed else None
-            write_wav(design_soundtrack(plan, seconds, SAMPLE_RATE, ambience), SAMPLE_RATE, target)
-            return target
-        try:
-            prepare_given_audio(job.inputs["audio"], seconds, target)
-        except AudioError as exc:
-            raise PipelineError(f"audio_url could not be used: {exc}") from exc
-        return target
-
-    def _add_audio(self, job: Job) -> PipelineResult:
-        """updateVideoAudio: the finished video with new sound (designed, or the user's)."""
-        video = job.inputs["video"]
-        seconds = probe(video).duration
-        audio = job.work_dir / "sound.wav"
-        if job.params.audio_type == 1:
-            plan = MotionPlan.from_json(job.params.motion_plan) if job.params.motion_plan else None
-            write_wav(design_soundtrack(plan or _still_plan(), seconds, SAMPLE_RATE), SAMPLE_RATE, audio)
-        else:
-            try:
-                prepare_given_audio(job.inputs["audio"], seconds, audio)
-            except AudioError as exc:
-                raise PipelineError(f"audio_url could not be used: {exc}") from exc
-        output = job.work_dir / "video.mp4"
-        _put_audio(video, audio, output)
-        return PipelineResult(
-            files={"video": output, "cover": _cover(output)}, fields={"video_duration": probe(output).duration}
-        )
+        return result
 
 
 class Look:
@@ -220,6 +144,29 @@ class Look:
     @functools.cached_property
     def layers(self) -> SubjectLayers | None:
         return None if self.trimmed is None else cut_out(self.framed, self.trimmed)
+
+
+def plan_for(params: Image2VideoParams, scene: Scene) -> MotionPlan:
+    """The motion plan a task asks for: its effect's, or its prompt's (read with rules); a batch's
+    tasks each get their own variation of it."""
+    seed = params.seed
+    seconds = params.video_length
+    if params.effect_code:
+        effect = effect_by_code(params.effect_code)
+        if effect is None:
+            raise PipelineError(f"the effect {params.effect_code!r} is no longer installed")
+        plan = effect.plan(scene, seed, seconds)
+    else:
+        plan = plan_from_prompt(
+            params.prompt,
+            params.negative_prompt,
+            params.extend_prompt,
+            scene,
+            seed,
+            seconds,
+        )
+    # A batch asks for `count` distinct videos: each gets its own variation of the plan.
+    return vary(plan, seed) if params.batch_count > 1 else plan
 
 
 def _frames(look: Look, plan: MotionPlan, size: tuple[int, int], fps: int, seconds: int) -> Iterator[np.ndarray]:
@@ -260,27 +207,6 @@ def _transition_plan(first: np.ndarray, last: np.ndarray, seed: int) -> MotionPl
         description = "A cross-dissolve from the first picture to the last, with a gentle push-in."
     notes = ("with last_image_url the clip is a transition; the prompt and effect do not apply",)
     return MotionPlan(moves=(), source="transition", description=description, seed=seed, notes=notes)
-
-
-def _cover(video: Path) -> Path:
-    """The result's poster frame (``cover_url``)."""
-    cover = video.with_name("cover.jpg")
-    try:
-        poster_frame(video, cover)
-    except EncodeError as exc:
-        raise PipelineError(f"the poster frame could not be made: {exc}") from exc
-    return cover
-
-
-def _put_audio(video: Path, audio: Path, output: Path) -> None:
-    try:
-        replace_audio(video, audio, output)
-    except AudioError as exc:
-        raise PipelineError(f"the sound could not be put on the video: {exc}") from exc
-
-
-def _still_plan() -> MotionPlan:
-    return MotionPlan(moves=(), source="default", description="No motion known: an ambient bed only.")
 
 
 MODEL = ModelEntry(
