@@ -56,6 +56,8 @@ _WHISPER_CODE = {"zh-CN": "zh", "zh-TW": "zh"}
 # Languages written without spaces between words.
 _UNSPACED = frozenset({"zh", "ja", "th", "lo", "my", "km", "bo", "yue"})
 # Greedy decoding (beam 1) misheard espeak-ng's "The weather is nice" as "But when we're in ice".
+_SEED = 0
+_TRANSCRIBING = threading.Lock()
 _BEAM_SIZE = 5
 
 
@@ -205,22 +207,29 @@ class WhisperRecognizer:
         if known is not None and language is None and len(known) == 1:
             language = next(iter(known))
         model = self._load()
-        segments, info = model.transcribe(  # type: ignore[attr-defined]
-            audio.astype(np.float32),
-            language=_WHISPER_CODE.get(language, language) if language else None,
-            beam_size=_BEAM_SIZE,
-            word_timestamps=True,
-            vad_filter=True,
-            condition_on_previous_text=False,
-        )
-        heard = language or str(info.language)
-        spaced = _WHISPER_CODE.get(heard, heard) not in _UNSPACED
-        lines = []
-        for segment in segments:
-            pieces = [(str(word.word), float(word.start), float(word.end)) for word in segment.words or ()]
-            words = whole_words(pieces, spaced)
-            if words:
-                lines.append(TranscriptLine(round(float(segment.start), 3), round(float(segment.end), 3), words))
+        import ctranslate2
+
+        # Where Whisper's greedy pass looks wrong it samples again at higher temperatures: seeded,
+        # so the same sound is heard the same way every time (a task run again, a test). The
+        # seed is the process's, hence one transcription at a time.
+        with _TRANSCRIBING:
+            ctranslate2.set_random_seed(_SEED)
+            segments, info = model.transcribe(  # type: ignore[attr-defined]
+                audio.astype(np.float32),
+                language=_WHISPER_CODE.get(language, language) if language else None,
+                beam_size=_BEAM_SIZE,
+                word_timestamps=True,
+                vad_filter=True,
+                condition_on_previous_text=False,
+            )
+            heard = language or str(info.language)
+            spaced = _WHISPER_CODE.get(heard, heard) not in _UNSPACED
+            lines = []
+            for segment in segments:
+                pieces = [(str(word.word), float(word.start), float(word.end)) for word in segment.words or ()]
+                words = whole_words(pieces, spaced)
+                if words:
+                    lines.append(TranscriptLine(round(float(segment.start), 3), round(float(segment.end), 3), words))
         return Transcript(language=heard, lines=tuple(lines))
 
     def _load(self) -> object:
