@@ -11,6 +11,9 @@ PORT ?= 8000
 # through Spanish), and the fonts draw captions in Latin, Greek, Cyrillic and CJK scripts.
 SYSTEM_PACKAGES := espeak-ng apertium apertium-eng-spa apertium-eng-cat apertium-eo-en apertium-fr-es \
 	apertium-es-pt apertium-spa-ita fonts-dejavu-core fonts-noto-cjk
+# For the tests only: Chromium, the browser the web console's tests drive (Playwright cannot
+# download its own here). Target-specific, so `make serve` does not install a browser.
+test console-screenshots: SYSTEM_PACKAGES += chromium
 
 # Kokoro-82M's voices (style tables) are in the npm package kokoro-js: `npm pack` fetches its
 # tarball from the npm registry, its sha256 is checked, and voices/*.bin are unpacked where the
@@ -21,7 +24,7 @@ KOKORO_JS_SHA256 := 1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876f537f
 KOKORO_SHARE := $(VENV)/share/reelsmith
 KOKORO_VOICES := $(KOKORO_SHARE)/$(KOKORO_JS)/voices
 
-.PHONY: install system-packages serve test bench lint clean
+.PHONY: install system-packages serve test console-screenshots bench lint clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: install python3-venv (apt-get install python3-venv)"; exit 1; }
@@ -65,11 +68,17 @@ SCALEOUT_SUITE := tests/core/test_smoke.py tests/core/test_auth.py tests/core/te
 	tests/core/test_files.py tests/core/test_admin_api.py tests/core/test_webhooks.py tests/core/test_worker_recovery.py \
 	tests/core/test_cli.py tests/core/test_serve.py tests/core/test_media_fetch.py tests/image2video/test_image2video_api.py \
 	tests/character_swap/test_character_swap_api.py tests/video_translation/test_translation_api.py tests/core/test_akool_clients.py \
-	tests/core/test_rate_limits.py tests/core/test_webhook_fairness.py
+	tests/core/test_rate_limits.py tests/core/test_webhook_fairness.py tests/core/test_metrics.py \
+	tests/console/test_task_list.py
 
 test: install system-packages $(VENV)/.models-installed
 	$(PY) -m pytest -q
 	REELSMITH_TEST_SCALEOUT=1 $(PY) -m pytest -q $(SCALEOUT_SUITE)
+
+# The console's pages photographed into docs/console/ (a test run otherwise writes them to a
+# scratch folder, leaving the tree as it was).
+console-screenshots: install system-packages $(VENV)/.models-installed
+	CONSOLE_SCREENSHOTS_DIR=docs/console $(PY) -m pytest -q tests/console/test_console.py
 
 bench: install
 	$(PY) bench/api.py

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import logging
 import signal
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
+from uvicorn.config import LOGGING_CONFIG
 
 from reelsmith.doctor import Check
 from reelsmith.runtime import Runtime
@@ -21,6 +23,8 @@ from reelsmith.services.accounts import describe_account
 from reelsmith.services.webhooks import describe_delivery
 from reelsmith.settings import Settings, load_settings
 from reelsmith.store.models import Account, Delivery, Task
+from reelsmith.telemetry import metrics
+from reelsmith.telemetry.logs import configure_logging
 
 app = typer.Typer(help="reelsmith: a self-hosted video AI server that speaks Akool's open API.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Teams, keys, plans and credits.", no_args_is_help=True)
@@ -61,15 +65,26 @@ def _ensure_demo_account(runtime: Runtime) -> None:
     console.print(f"  plan pro, {account.credit} credits")
 
 
+def _observe(settings: Settings, owns_metrics_folder: bool = False, export_metrics: bool = False) -> None:
+    """Logs in the configured format; metrics in the host's folder (docs/metrics.md), emptied
+    first by the command that owns it, and served at ``REELSMITH_METRICS_LISTEN`` by the
+    commands that run no API."""
+    configure_logging(settings.log_format)
+    metrics.use_folder(settings.metrics_folder, clean=owns_metrics_folder)
+    if export_metrics and settings.metrics_listen:
+        metrics.start_exporter(settings.metrics_listen)
+
+
 def _serve(settings: Settings, host: str, port: int, run_workers: bool) -> None:
     from reelsmith.api.app import create_app
     from reelsmith.dispatch.embedded import WorkerPool
     from reelsmith.dispatch.reaper import start_reaper
     from reelsmith.storage.retention import RetentionSweeper
 
+    # `serve` owns every process that writes to the host's metrics folder: it empties it.
+    _observe(settings, owns_metrics_folder=run_workers)
     runtime = Runtime(settings)
     runtime.prepare()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     pool = WorkerPool(settings) if run_workers else None
     stop = threading.Event()
     if run_workers:
@@ -83,7 +98,11 @@ def _serve(settings: Settings, host: str, port: int, run_workers: bool) -> None:
     if pool is not None:
         pool.start()
     try:
-        uvicorn.run(create_app(runtime), host=host, port=port, log_level="info", access_log=settings.access_log)
+        # JSON lines: uvicorn's records go through the root logger's JSON handler, not its own.
+        logs = None if settings.log_format == "json" else LOGGING_CONFIG
+        uvicorn.run(
+            create_app(runtime), host=host, port=port, log_level="info", access_log=settings.access_log, log_config=logs
+        )
     finally:
         stop.set()
         if pool is not None:
@@ -116,8 +135,8 @@ def worker(
     one per core (or GPU) to use a host fully."""
     overrides = {"engines": engines} if engines else {}
     settings = load_settings(**overrides)
+    _observe(settings, export_metrics=True)
     Runtime(settings).prepare()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if settings.broker_url:
         from reelsmith.dispatch.celery_worker import consume
 
@@ -346,8 +365,9 @@ def webhooks_send() -> None:
     """Run the webhook sender (scale-out: `serve` already runs one)."""
     from reelsmith.dispatch.webhook_sender import sender_loop
 
+    settings = load_settings()
+    _observe(settings, export_metrics=True)
     runtime = _runtime()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -409,6 +429,30 @@ def effects_list(as_json: JsonOpt = False) -> None:
     console.print(table)
 
 
+@contextmanager
+def _stage_bar(title: str) -> Iterator[Callable[[str, int], None]]:
+    """A progress bar on standard error naming the stage at work; yields what a local run
+    reports its stage and 0-99 progress to. Where standard error is not a terminal, rich draws
+    nothing while it runs and the bar's last state once, plainly, at the end."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True)) as bar:
+        task = bar.add_task(title, total=100)
+        shown = ""
+
+        def show(stage: str, percent: int) -> None:
+            nonlocal shown
+            bar.update(task, description=f"{title}: {stage}", completed=percent)
+            if stage != shown:
+                shown = stage
+                # A stage shorter than rich's refresh interval would otherwise never be drawn.
+                bar.refresh()
+
+        yield show
+        bar.update(task, description=f"{title}: done", completed=100)
+
+
 @effects_app.command("contact-sheet")
 def effects_contact_sheet(
     out: Annotated[Path, typer.Argument(help="The PNG to write.")],
@@ -417,7 +461,9 @@ def effects_contact_sheet(
     """A PNG grid with a row of frames for every effect."""
     from reelsmith.pipelines.image2video.contact_sheet import make_contact_sheet
 
-    console.print(f"wrote {make_contact_sheet(out, picture)}")
+    with _stage_bar("contact sheet") as on_stage:
+        written = make_contact_sheet(out, picture, on_stage=on_stage)
+    console.print(f"wrote {written}")
 
 
 ResolutionOpt = Annotated[str, typer.Option(help="Short side of the output: 480p, 720p or 1080p.")]
@@ -447,7 +493,8 @@ def swap_run(
     from reelsmith.pipelines.character_swap.pipeline import swap_file
 
     _check_swap(resolution, mode)
-    info = swap_file(image, video, out, resolution, seconds, mode)
+    with _stage_bar("character swap") as on_stage:
+        info = swap_file(image, video, out, resolution, seconds, mode, on_stage=on_stage)
     console.print(f"wrote {out}: {info.width}x{info.height}, {info.frame_count} frames, {info.duration:.2f} s")
 
 
@@ -482,7 +529,10 @@ def translate_run(
     """One Video Translation, as a task would make it."""
     from reelsmith.pipelines.video_translation.pipeline import translate_file
 
-    report = translate_file(video, out, language, lipsync, load_settings(), caption_type=caption_type)
+    with _stage_bar("video translation") as on_stage:
+        report = translate_file(
+            video, out, language, lipsync, load_settings(), on_stage=on_stage, caption_type=caption_type
+        )
     console.print(f"wrote {out}: {report['output_seconds']:.2f} s, {len(report['lines'])} lines")
     if "lipsync" in report:
         moved = report["lipsync"]

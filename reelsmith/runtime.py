@@ -14,9 +14,14 @@ from reelsmith.inputs.batch import InputSources
 from reelsmith.pipelines.registry import PipelineRegistry
 from reelsmith.products.catalog import Catalog
 from reelsmith.services.accounts import AccountService
+from reelsmith.services.character_swap import CharacterSwapService
+from reelsmith.services.image2video import Image2VideoService
 from reelsmith.services.lifecycle import TaskLifecycle
+from reelsmith.services.operations import Operations
+from reelsmith.services.quote import QuoteService
 from reelsmith.services.rate_limits import RateLimiter
 from reelsmith.services.tasks import TaskService
+from reelsmith.services.video_translation import TranslationService
 from reelsmith.services.webhooks import DeliveryService
 from reelsmith.settings import Settings
 from reelsmith.storage.base import Storage
@@ -78,6 +83,10 @@ class Runtime:
         return DeliveryService(self.db)
 
     @cached_property
+    def operations(self) -> Operations:
+        return Operations(self.db, self.settings.worker_heartbeat_seconds, lambda: self.registry.engines)
+
+    @cached_property
     def inputs(self) -> InputSources:
         return InputSources(self.settings, self.storage, self.signer)
 
@@ -88,6 +97,18 @@ class Runtime:
         if built is None:
             built = self._services[kind] = kind(self.registry.catalog, self.tasks, self.inputs)
         return built
+
+    @cached_property
+    def quotes(self) -> QuoteService:
+        """Quotes run each product service's own checks and pricing, without charging."""
+        return QuoteService(
+            self.service(CharacterSwapService),
+            self.service(TranslationService),
+            self.service(Image2VideoService),
+            self.accounts,
+            self.db,
+            self.inputs,
+        )
 
     @cached_property
     def rate_limits(self) -> RateLimiter:

@@ -6,7 +6,7 @@ import ipaddress
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     rate_limit_uploads_per_minute: int = Field(
         default=120, ge=0, description="Uploads a team may make a minute; 0 = no limit."
     )
+    rate_limit_quotes_per_minute: int = Field(
+        default=60, ge=0, description="Quotes (POST /api/reelsmith/v1/quote) a team may ask for a minute; 0 = no limit."
+    )
     redis_url: str | None = Field(
         default=None,
         description="Redis for the rate limits shared by every API host (scale-out); default: the broker when "
@@ -225,6 +228,31 @@ class Settings(BaseSettings):
 
     demo_credits: int = 1000
 
+    # --- what the operator sees (docs/metrics.md) ---
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines as text, or as JSON objects carrying request and task ids."
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        description="When set, GET /metrics needs 'Authorization: Bearer <token>'; unset, it answers loopback "
+        "clients only.",
+    )
+    metrics_dir: Path | None = Field(
+        default=None,
+        description="Where this host's processes keep their metrics for /metrics to merge; default "
+        "data_dir/metrics (not under work/, whose day-old entries the scratch sweep deletes). `serve` empties it "
+        "when it starts.",
+    )
+    metrics_listen: str | None = Field(
+        default=None,
+        pattern=r"^[^\s:]*:[0-9]{1,5}$",
+        description="host:port where `reelsmith worker` and `reelsmith webhooks send` serve this host's metrics "
+        "(hosts without an API); unset, they serve none.",
+    )
+    worker_heartbeat_seconds: float = Field(
+        default=5.0, gt=0, description="How often a worker renews its row in the workers table."
+    )
+
     @field_validator("engines", "allow_networks", "translation_openai_languages", "cors_origins", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
@@ -267,6 +295,10 @@ class Settings(BaseSettings):
     @property
     def work_dir(self) -> Path:
         return self.data_dir / "work"
+
+    @property
+    def metrics_folder(self) -> Path:
+        return self.metrics_dir or self.data_dir / "metrics"
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -14,10 +14,15 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelsmith import __version__
+from reelsmith.api import metrics
 from reelsmith.api.catch_all import CatchAll
 from reelsmith.api.cors import with_cors
 from reelsmith.api.envelope import install_error_handlers
-from reelsmith.api.routes import accounts, admin, extensions, info, webhooks
+from reelsmith.api.request_ids import RequestIds
+from reelsmith.api.request_metrics import RequestMetrics, RouteTemplates
+from reelsmith.api.route_notes import NoteRoute
+from reelsmith.api.routes import accounts, admin, extensions, info, task_list, webhooks
+from reelsmith.console import routes as console
 from reelsmith.products import PRODUCTS
 from reelsmith.runtime import Runtime
 from reelsmith.storage.signing import FILES_PREFIX
@@ -159,8 +164,17 @@ def create_app(runtime: Runtime) -> ASGIApp:
     app.state.runtime = runtime
     install_error_handlers(app)
     # The routes every product shares, then each product's own (api/routes/<product>.py).
-    for module in (accounts, info, extensions, webhooks, admin, *product_routes()):
+    for module in (accounts, info, extensions, webhooks, task_list, admin, *product_routes()):
         app.include_router(module.router)
+    # The web console (reelsmith/console): static files, served in every mode.
+    app.include_router(console.router)
+    app.mount(console.CONSOLE_PATH, console.console_files(), name="console")
+    # The operator's: the admin overview and /metrics (docs/metrics.md).
+    app.include_router(admin.operations_router)
+    app.include_router(metrics.router)
+    app.add_middleware(NoteRoute)  # the innermost: it tells RequestMetrics the route matched
     app.add_middleware(JsonBodies, limit=runtime.settings.request_max_bytes)
-    fast = FastPaths(app, {info.INFO_PATH: info.InfoEndpoint(runtime)})
-    return CatchAll(with_cors(fast, FILES_PREFIX, runtime.settings.cors_origins))
+    fast_paths: dict[str, ASGIApp] = {info.INFO_PATH: info.InfoEndpoint(runtime)}
+    fast = FastPaths(app, fast_paths)
+    served = CatchAll(with_cors(fast, FILES_PREFIX, runtime.settings.cors_origins))
+    return RequestMetrics(RequestIds(served), RouteTemplates(app.routes, exact=fast_paths))

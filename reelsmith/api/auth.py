@@ -55,4 +55,6 @@ RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 CreatorDep = Annotated[Caller, Depends(_counted(Limited.CREATE, stores_files=True))]
 UploaderDep = Annotated[Caller, Depends(_counted(Limited.UPLOAD, stores_files=True))]
 PollerDep = Annotated[Caller, Depends(_counted(Limited.POLL, stores_files=False))]
+# A quote fetches the inputs to its scratch folder, so it needs room like a create.
+QuoterDep = Annotated[Caller, Depends(_counted(Limited.QUOTE, stores_files=True))]
 RedelivererDep = Annotated[Caller, Depends(_counted(Limited.REDELIVER, stores_files=False))]

@@ -16,6 +16,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelsmith.errors import is_disk_full
+from reelsmith.telemetry.logs import current_request_id
 
 log = logging.getLogger("reelsmith.api")
 
@@ -27,7 +28,8 @@ def request_id_of(exc: BaseException) -> str:
     for note in getattr(exc, "__notes__", ()):
         if note.startswith("request "):
             return str(note).removeprefix("request ")
-    request_id = uuid.uuid4().hex[:12]
+    # The id of the request being served (api/request_ids.py), which its log lines carry too.
+    request_id = current_request_id() or uuid.uuid4().hex[:12]
     exc.add_note(f"request {request_id}")
     return request_id
 

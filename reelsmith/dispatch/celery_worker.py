@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 from reelsmith.broker.celery_app import RUN_TASK, make_celery, queue_for
+from reelsmith.dispatch.presence import report_presence
 from reelsmith.dispatch.reaper import start_reaper
 from reelsmith.dispatch.run_task import run_task_settled, worker_owner
 from reelsmith.runtime import Runtime
@@ -39,6 +40,7 @@ def consume(settings: Settings) -> None:
     log.info("worker %s consuming %s", owner, ", ".join(queues))
     stop = threading.Event()
     start_reaper(runtime, stop)
+    report_presence(runtime, owner, stop)
     worker = app.Worker(
         queues=queues,
         pool="solo",

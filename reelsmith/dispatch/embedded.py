@@ -19,10 +19,13 @@ import time
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 
+from reelsmith.dispatch.presence import report_presence
 from reelsmith.dispatch.run_task import run_task_settled, worker_owner
 from reelsmith.runtime import Runtime
 from reelsmith.settings import Settings
 from reelsmith.store.ids import now_ms
+from reelsmith.telemetry import metrics
+from reelsmith.telemetry.logs import configure_logging
 
 log = logging.getLogger("reelsmith.worker")
 
@@ -35,6 +38,7 @@ def worker_loop(settings: Settings, stop: threading.Event | None = None) -> None
     owner = worker_owner()
     engines = runtime.registry.engines
     log.info("worker %s serving %s from the task table", owner, ", ".join(engines))
+    report_presence(runtime, owner, stop)
     while not stop.is_set():
         try:
             task_id = runtime.lifecycle.next_claimable(engines)
@@ -70,17 +74,16 @@ def _child_stop_event() -> threading.Event:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     return stop
 
 
 def _worker_process(settings: Settings, parent_pid: int) -> None:
     die_with_parent(parent_pid)
+    configure_logging(settings.log_format)
     os.nice(settings.worker_nice)  # the engines' ffmpeg children inherit it
     if settings.broker_url:
         from reelsmith.dispatch.celery_worker import consume
 
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         consume(settings)  # Celery handles SIGTERM itself: it finishes the task in hand, then stops
     else:
         worker_loop(settings, _child_stop_event())
@@ -90,6 +93,7 @@ def _sender_process(settings: Settings, parent_pid: int) -> None:
     from reelsmith.dispatch.webhook_sender import sender_loop
 
     die_with_parent(parent_pid)
+    configure_logging(settings.log_format)
     sender_loop(Runtime(settings), _child_stop_event())
 
 
@@ -121,6 +125,7 @@ class WorkerPool:
             for index, process in enumerate(self._processes):
                 if not process.is_alive() and not self._stop.is_set():
                     log.warning("process %s exited (%s); starting another", process.pid, process.exitcode)
+                    _exited(process)
                     self._processes[index] = self._spawn(self._targets[index])
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -132,3 +137,10 @@ class WorkerPool:
             process.join(max(0.0, (deadline - now_ms()) / 1000))
             if process.is_alive():
                 process.kill()
+                process.join(1.0)
+            _exited(process)
+
+
+def _exited(process: BaseProcess) -> None:
+    if process.pid is not None:
+        metrics.process_exited(process.pid)

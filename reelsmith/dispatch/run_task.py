@@ -19,7 +19,9 @@ from reelsmith.products import UnknownProduct, product_named
 from reelsmith.runtime import Runtime
 from reelsmith.services.lifecycle import internal_reason
 from reelsmith.storage.base import StorageError, StoredFile
-from reelsmith.store.models import Task, task_inputs
+from reelsmith.store.models import Task, task_inputs, task_request_id
+from reelsmith.telemetry import metrics
+from reelsmith.telemetry.logs import task_context
 
 log = logging.getLogger("reelsmith.worker")
 
@@ -93,6 +95,13 @@ def run_task(runtime: Runtime, task_id: str, owner: str) -> None:
     task = runtime.lifecycle.claim(task_id, owner)
     if task is None:
         return
+    with task_context(task_id, task_request_id(task.params)):
+        _run_claimed(runtime, task, owner)
+
+
+def _run_claimed(runtime: Runtime, task: Task, owner: str) -> None:
+    task_id = task.id
+    log.info("task %s: %s on %s, attempt %d, by %s", task_id, task.product, task.engine, task.attempts, owner)
     lifecycle = runtime.lifecycle
     try:
         product = product_named(task.product)
@@ -112,6 +121,7 @@ def run_task(runtime: Runtime, task_id: str, owner: str) -> None:
                 log.info("task %s: lease lost or task deleted; leaving it", task_id)
                 return
             except PipelineError as exc:
+                log.info("task %s failed: %s", task_id, exc.reason)
                 lifecycle.fail(task_id, owner, exc.reason, exc.error_code)
                 return
             except Exception as exc:  # an engine bug must still end the task and refund it
@@ -121,11 +131,18 @@ def run_task(runtime: Runtime, task_id: str, owner: str) -> None:
             if lease.lost.is_set():
                 return
             result: dict[str, Any] = dict(outcome.fields)
+            if job.stage_seconds:
+                # Where quotes learn this installation's speed (services/quote.py).
+                result["stage_seconds"] = {stage: round(spent, 3) for stage, spent in job.stage_seconds.items()}
             result["files"] = {
                 name: runtime.storage.put_file(path, move=True).to_json() for name, path in outcome.files.items()
             }
             if not lifecycle.complete(task_id, owner, result):
                 _delete_files(runtime, result["files"])
+                return
+            # Stages a pipeline declared but never reached have no time to count.
+            metrics.stages_timed(task.product, task.engine, {k: v for k, v in job.stage_seconds.items() if v > 0})
+            log.info("task %s: done", task_id)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
 

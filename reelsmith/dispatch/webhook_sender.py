@@ -38,6 +38,7 @@ from reelsmith.services.webhooks import seal_payload
 from reelsmith.store.db import rows_changed
 from reelsmith.store.ids import now_ms
 from reelsmith.store.models import Account, Delivery, Task
+from reelsmith.telemetry import metrics
 
 log = logging.getLogger("reelsmith.webhooks")
 
@@ -146,15 +147,20 @@ class WebhookSender:
             "history": [*delivery.history, entry][-HISTORY_KEPT:],
         }
         window_ends = delivery.created_at + int(self.settings.webhook_retry_window_hours * 3_600_000)
+        counted: metrics.WebhookOutcome
         if outcome.delivered:
             values.update(state="delivered", delivered_at=now)
+            counted = "delivered"
         elif outcome.blocked:
             values.update(state="dead")
+            counted = "dead"
         else:
             next_at = now + int(self.backoff_seconds(attempts) * 1000)
-            values.update(state="dead") if next_at > window_ends else values.update(next_attempt_at=next_at)
+            counted = "dead" if next_at > window_ends else "retrying"
+            values.update(state="dead") if counted == "dead" else values.update(next_attempt_at=next_at)
         with self.runtime.db.write() as session:
             session.execute(update(Delivery).where(Delivery.id == delivery.id).values(**values))
+        metrics.webhook_attempted(counted, outcome.elapsed_ms / 1000)
 
     def backoff_seconds(self, attempts: int) -> float:
         """Exponential, capped, with jitter (half to the full delay) so that many deliveries

@@ -47,6 +47,12 @@ class Job(Generic[ParamsT]):
     work_dir: Path
     report_progress: Callable[[int], None]
     check_cancelled: Callable[[], None]
+    # The stage at work and the 0-99 progress, for a caller that shows both (the command line's
+    # progress bar); the task record keeps only the number.
+    report_stage: Callable[[str, int], None] | None = None
+    # Each stage's wall time so far (StageProgress fills it): the worker keeps it in the task's
+    # result (``stage_seconds``), where quotes read this installation's speed.
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -103,15 +109,20 @@ class StageProgress:
     def __init__(self, job: Job[Any], stages: Sequence[Stage]) -> None:
         self._job = job
         self._last = time.perf_counter()
-        self.seconds: dict[str, float] = {stage.name: 0.0 for stage in stages}
+        self.seconds: dict[str, float] = job.stage_seconds
+        self.seconds.update({stage.name: 0.0 for stage in stages})
         total = sum(stage.weight for stage in stages) or 1.0
         self._start: dict[str, float] = {}
         self._span: dict[str, float] = {}
+        # Pipelines report a stage once it is done, so the one at work then is the next one.
+        self._next = {stage.name: after.name for stage, after in zip(stages, stages[1:], strict=False)}
         done = 0.0
         for stage in stages:
             self._start[stage.name] = done / total
             self._span[stage.name] = stage.weight / total
             done += stage.weight
+        if job.report_stage is not None and stages:
+            job.report_stage(stages[0].name, 0)
 
     def update(self, stage: str, fraction: float) -> None:
         """Report ``fraction`` (0-1) of ``stage`` done, and honour cancellation."""
@@ -120,4 +131,8 @@ class StageProgress:
         self.seconds[stage] += now - self._last
         self._last = now
         fraction = min(max(fraction, 0.0), 1.0)
-        self._job.report_progress(int(99 * (self._start[stage] + self._span[stage] * fraction)))
+        percent = int(99 * (self._start[stage] + self._span[stage] * fraction))
+        self._job.report_progress(percent)
+        if self._job.report_stage is not None:
+            at_work = self._next.get(stage, stage) if fraction >= 1.0 else stage
+            self._job.report_stage(at_work, percent)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from reelsmith.errors import ApiError, Code
 from reelsmith.faces.detection import one_clear_face
-from reelsmith.inputs.batch import InputSources
+from reelsmith.inputs.batch import InputBatch, InputSources
 from reelsmith.inputs.fetch import checked_webhook
 from reelsmith.products import character_swap as product
 from reelsmith.products.catalog import Catalog, ModelEntry
@@ -27,6 +27,15 @@ class CharacterSwapService:
 
     async def create(self, caller: Caller, request: CharacterSwapRequest, base_url: str = "") -> TaskRecord:
         """Validate and fetch the inputs, price the seconds used, charge, and queue the task."""
+        created = now_ms()
+        async with self.inputs.batch() as inputs:
+            new_task = await self.plan(caller, request, inputs, created)
+            [task] = await asyncio.to_thread(self.tasks.create, caller, [new_task], base_url, created)
+        return task
+
+    async def plan(self, caller: Caller, request: CharacterSwapRequest, inputs: InputBatch, created: int) -> NewTask:
+        """What a create does before it charges: every check, the inputs fetched into ``inputs``,
+        the price. A quote runs it too, so it refuses what a create refuses, in the same words."""
         if caller.plan != "pro":
             raise ApiError(Code.NO_PERMISSION, "Character Swap needs the Pro plan")
         settings = self.inputs.settings
@@ -38,44 +47,39 @@ class CharacterSwapService:
         model = _model(catalog, asked, request.mode)
         webhook_url = checked_webhook(request.webhookurl, "webhookUrl", settings.allowed_networks)
         limit = settings.character_swap_max_seconds
-        async with self.inputs.batch() as inputs:
-            image = await inputs.image("image", request.image, "image")
-            problem = await asyncio.to_thread(one_clear_face, image)
-            if problem is not None:
-                raise ApiError(Code.PARAMETER, f"image {problem}")
-            _, info = await inputs.video(
-                "video", request.video, "video", max_seconds=None, max_fps=None, require_audio=False
+        image = await inputs.image("image", request.image, "image")
+        problem = await asyncio.to_thread(one_clear_face, image)
+        if problem is not None:
+            raise ApiError(Code.PARAMETER, f"image {problem}")
+        _, info = await inputs.video(
+            "video", request.video, "video", max_seconds=None, max_fps=None, require_audio=False
+        )
+        seconds = min(request.duration or info.duration, info.duration)
+        if seconds > limit:
+            raise ApiError(
+                Code.TOO_LONG,
+                f"video is {info.duration:.1f} s long; the limit is {limit:g} s (set duration to use the first part)",
             )
-            seconds = min(request.duration or info.duration, info.duration)
-            if seconds > limit:
-                raise ApiError(
-                    Code.TOO_LONG,
-                    f"video is {info.duration:.1f} s long; the limit is {limit:g} s "
-                    "(set duration to use the first part)",
-                )
-            seconds = round(seconds, 3)
-            created = now_ms()
-            params = CharacterSwapParams(
-                image_url=request.image,
-                video_url=request.video,
-                duration=seconds,
-                source_duration=info.duration,
-                resolution=request.resolution,
-                mode=request.mode,
-                prompt=request.prompt,
-                model_name=model.value if model else product.MODEL_NAME,
-                file_name=product.file_name(created),
-            )
-            new_task = NewTask(
-                product=product.PRODUCT,
-                params=params,
-                inputs=inputs.stored,
-                price=product.price(seconds, request.resolution),
-                webhook_url=webhook_url,
-                engine=model.engine if model else "",
-            )
-            [task] = await asyncio.to_thread(self.tasks.create, caller, [new_task], base_url, created)
-        return task
+        seconds = round(seconds, 3)
+        params = CharacterSwapParams(
+            image_url=request.image,
+            video_url=request.video,
+            duration=seconds,
+            source_duration=info.duration,
+            resolution=request.resolution,
+            mode=request.mode,
+            prompt=request.prompt,
+            model_name=model.value if model else product.MODEL_NAME,
+            file_name=product.file_name(created),
+        )
+        return NewTask(
+            product=product.PRODUCT,
+            params=params,
+            inputs=inputs.stored,
+            price=product.price(seconds, request.resolution),
+            webhook_url=webhook_url,
+            engine=model.engine if model else "",
+        )
 
 
 def _model(catalog: Catalog, model_name: str, mode: str) -> ModelEntry | None:

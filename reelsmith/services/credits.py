@@ -6,8 +6,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from reelsmith.errors import ApiError, Code
-from reelsmith.store.db import rows_changed
+from reelsmith.store.db import on_commit, rows_changed
 from reelsmith.store.models import Account, Task
+from reelsmith.telemetry import metrics
 
 
 def charge_credits(session: Session, account_id: int, amount: int) -> None:
@@ -31,3 +32,5 @@ def refund_task(session: Session, task: Task) -> None:
         session.execute(
             update(Account).where(Account.id == task.account_id).values(credit=Account.credit + task.credits_charged)
         )
+        product, credits = task.product, task.credits_charged
+        on_commit(session, lambda: metrics.credits_refunded(product, credits))

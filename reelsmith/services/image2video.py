@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from reelsmith.errors import ApiError, Code
-from reelsmith.inputs.batch import InputSources
+from reelsmith.inputs.batch import InputBatch, InputSources
 from reelsmith.inputs.checks import MAX_PIXELS, check_picture
 from reelsmith.inputs.fetch import checked_webhook
 from reelsmith.products import image2video as product
@@ -46,6 +46,13 @@ class Image2VideoService:
     async def create(self, caller: Caller, request: Image2VideoRequest, base_url: str = "") -> list[TaskRecord]:
         """``count`` tasks (distinct seeds) from one image, charged together or not at all;
         one for the single create, which is a batch of one without a batch id."""
+        async with self.inputs.batch() as inputs:
+            new_tasks = await self.plan(caller, request, inputs)
+            return await asyncio.to_thread(self.tasks.create, caller, new_tasks, base_url)
+
+    async def plan(self, caller: Caller, request: Image2VideoRequest, inputs: InputBatch) -> list[NewTask]:
+        """What a create does before it charges: every check, the inputs fetched into ``inputs``,
+        each task priced. A quote runs it too, so it refuses what a create refuses, in the same words."""
         batch = request if isinstance(request, Image2VideoBatchRequest) else None
         count = batch.count if batch else 1
         last_image_url = batch.last_image_url if batch else ""
@@ -58,50 +65,49 @@ class Image2VideoService:
         effect_name = _effect_name(catalog, request.effect_code, model)
         webhook_url = checked_webhook(request.webhookurl, "webhookurl", self.inputs.settings.allowed_networks)
         batch_id = new_object_id() if batch else None
-        async with self.inputs.batch() as inputs:
-            # The pixel rule goes with the fetch: the picture is decoded there, and a bomb must be
-            # refused by its header before that.
-            picture = await inputs.image("image", request.image_url, "image_url", max_pixels=MAX_PIXELS)
-            await asyncio.to_thread(check_picture, picture, "image_url")
-            if last_image_url:
-                last = await inputs.image("last_image", last_image_url, "last_image_url", max_pixels=MAX_PIXELS)
-                await asyncio.to_thread(check_picture, last, "last_image_url")
-            if request.audio_type == 2:
-                await inputs.audio("audio", request.audio_url, "audio_url")
-            originals = dict(inputs.stored)
-            new_tasks = []
-            for index in range(count):
-                params = Image2VideoParams(
-                    image_url=request.image_url,
-                    prompt=request.prompt,
-                    negative_prompt=request.negative_prompt,
-                    extend_prompt=request.extend_prompt,
-                    resolution=request.resolution,
-                    video_length=request.video_length,
-                    audio_type=request.audio_type,
-                    audio_url=request.audio_url,
-                    effect_code=request.effect_code,
-                    effect_name=effect_name,
-                    is_premium_model=request.is_premium_model,
-                    model_name=model.value if model else "",
-                    last_image_url=last_image_url,
-                    seed=secrets.randbelow(2**31),
-                    batch_count=count,
-                    file_name=product.file_name(request.prompt, effect_name),
+        # The pixel rule goes with the fetch: the picture is decoded there, and a bomb must be
+        # refused by its header before that.
+        picture = await inputs.image("image", request.image_url, "image_url", max_pixels=MAX_PIXELS)
+        await asyncio.to_thread(check_picture, picture, "image_url")
+        if last_image_url:
+            last = await inputs.image("last_image", last_image_url, "last_image_url", max_pixels=MAX_PIXELS)
+            await asyncio.to_thread(check_picture, last, "last_image_url")
+        if request.audio_type == 2:
+            await inputs.audio("audio", request.audio_url, "audio_url")
+        originals = dict(inputs.stored)
+        new_tasks = []
+        for index in range(count):
+            params = Image2VideoParams(
+                image_url=request.image_url,
+                prompt=request.prompt,
+                negative_prompt=request.negative_prompt,
+                extend_prompt=request.extend_prompt,
+                resolution=request.resolution,
+                video_length=request.video_length,
+                audio_type=request.audio_type,
+                audio_url=request.audio_url,
+                effect_code=request.effect_code,
+                effect_name=effect_name,
+                is_premium_model=request.is_premium_model,
+                model_name=model.value if model else "",
+                last_image_url=last_image_url,
+                seed=secrets.randbelow(2**31),
+                batch_count=count,
+                file_name=product.file_name(request.prompt, effect_name),
+            )
+            files = originals if index == 0 else await inputs.duplicate(originals)
+            new_tasks.append(
+                NewTask(
+                    product=product.PRODUCT,
+                    params=params,
+                    inputs=files,
+                    price=product.price(request.resolution, request.video_length),
+                    webhook_url=webhook_url,
+                    batch_id=batch_id,
+                    engine=model.engine if model else "",
                 )
-                files = originals if index == 0 else await inputs.duplicate(originals)
-                new_tasks.append(
-                    NewTask(
-                        product=product.PRODUCT,
-                        params=params,
-                        inputs=files,
-                        price=product.price(request.resolution, request.video_length),
-                        webhook_url=webhook_url,
-                        batch_id=batch_id,
-                        engine=model.engine if model else "",
-                    )
-                )
-            return await asyncio.to_thread(self.tasks.create, caller, new_tasks, base_url)
+            )
+        return new_tasks
 
     async def update_audio(self, caller: Caller, request: UpdateVideoAudioRequest, base_url: str = "") -> TaskRecord:
         """A new task that puts audio on a finished video: 5 credits per started 5 seconds."""

@@ -16,9 +16,10 @@ from reelsmith.errors import is_disk_full
 from reelsmith.services.credits import refund_task
 from reelsmith.services.webhooks import enqueue_delivery
 from reelsmith.storage.signing import UrlSigner
-from reelsmith.store.db import Database, rows_changed
+from reelsmith.store.db import Database, on_commit, rows_changed
 from reelsmith.store.ids import now_ms
 from reelsmith.store.models import Task
+from reelsmith.telemetry import metrics
 
 
 class TaskLifecycle:
@@ -128,6 +129,10 @@ class TaskLifecycle:
             if rows_changed(done) != 1:
                 return False
             self._status_changed(session, task_id, 3)
+            task = session.get(Task, task_id)
+            assert task is not None
+            product, engine, seconds = task.product, task.engine, (task.update_time - task.create_time) / 1000
+            on_commit(session, lambda: metrics.task_completed(product, engine, seconds))
             return True
 
     def fail(self, task_id: str, owner: str, reason: str, error_code: int | None = None) -> bool:
@@ -155,6 +160,8 @@ class TaskLifecycle:
         )
         refund_task(session, task)
         self._status_changed(session, task.id, 4)
+        product, engine = task.product, task.engine
+        on_commit(session, lambda: metrics.task_failed(product, engine))
 
 
 OUT_OF_SPACE = "the server ran out of storage space while making the result; try again later"

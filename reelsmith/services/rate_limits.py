@@ -1,4 +1,4 @@
-"""Rate limits per team (code 1005): creates, polls, redeliveries and uploads.
+"""Rate limits per team (code 1005): creates, polls, redeliveries, uploads and quotes.
 
 Each kind has a rate (``REELSMITH_RATE_LIMIT_<KIND>_PER_MINUTE``, 0 = unlimited) and lets a
 team use a whole minute's worth at once, then one more each ``60 / rate`` seconds: the generic
@@ -28,6 +28,7 @@ class Limited(StrEnum):
     POLL = "polls"
     REDELIVER = "redeliveries"
     UPLOAD = "uploads"
+    QUOTE = "quotes"
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class RateLimiter:
             Limited.POLL: settings.rate_limit_polls_per_minute,
             Limited.REDELIVER: settings.rate_limit_redeliveries_per_minute,
             Limited.UPLOAD: settings.rate_limit_uploads_per_minute,
+            Limited.QUOTE: settings.rate_limit_quotes_per_minute,
         }
         redis_url = settings.shared_redis_url
         self._counter = counter or (RedisCounter(redis_url, settings.broker_namespace) if redis_url else LocalCounter())

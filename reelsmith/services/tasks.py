@@ -16,6 +16,8 @@ from reelsmith.storage.base import Storage, StoredFile
 from reelsmith.store.db import Database, rows_changed
 from reelsmith.store.ids import is_object_id, new_object_id, now_ms
 from reelsmith.store.models import Task, TaskRecord, task_inputs
+from reelsmith.telemetry import metrics
+from reelsmith.telemetry.logs import current_request_id
 
 
 @dataclass
@@ -51,6 +53,9 @@ class TaskService:
         ``created`` is the creation time when the caller already used it (in a file name)."""
         total = sum(item.price for item in new_tasks)
         created = created or now_ms()
+        # The creating request's id goes with the task, so that its worker's log lines carry it.
+        current = current_request_id()
+        request_id = {"request_id": current} if current else {}
         tasks = [
             Task(
                 id=new_object_id(),
@@ -63,6 +68,7 @@ class TaskService:
                     **params_to_json(item.params),
                     "inputs": {k: v.to_json() for k, v in item.inputs.items()},
                     "base_url": base_url,
+                    **request_id,
                 },
                 result=item.result,
                 credits_charged=item.price,
@@ -85,6 +91,8 @@ class TaskService:
             self._discard_inputs(new_tasks)
             raise
         records = [TaskRecord.from_row(task) for task in tasks]
+        for record in records:
+            metrics.task_created(record.product, record.engine, record.credits_charged)
         self.publisher.publish(records)
         return records
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from reelsmith.errors import ApiError, Code
-from reelsmith.inputs.batch import InputSources
+from reelsmith.inputs.batch import InputBatch, InputSources
 from reelsmith.inputs.fetch import checked_webhook
 from reelsmith.languages import LANGUAGES
 from reelsmith.products import video_translation as product
@@ -27,6 +27,14 @@ class TranslationService:
     async def create(self, caller: Caller, request: TranslationRequest, base_url: str = "") -> list[TaskRecord]:
         """Validate and fetch the video (audio, length, fps, size), then one charged task per
         target language, created all together or not at all."""
+        async with self.inputs.batch() as inputs:
+            new_tasks = await self.plan(caller, request, inputs)
+            return await asyncio.to_thread(self.tasks.create, caller, new_tasks, base_url)
+
+    async def plan(self, caller: Caller, request: TranslationRequest, inputs: InputBatch) -> list[NewTask]:
+        """What a create does before it charges: every check, the video fetched into ``inputs``,
+        each language's task priced. A quote runs it too, so it refuses what a create refuses, in
+        the same words."""
         source = request.source_language
         if source != "DEFAULT" and source not in LANGUAGES:
             raise ApiError(Code.PARAMETER, f"source_language {source!r} must be DEFAULT or a known language code")
@@ -46,48 +54,47 @@ class TranslationService:
             if studio is not None
             else StudioVoiceParams()
         )
-        async with self.inputs.batch() as inputs:
-            _, info = await inputs.video(
-                "video",
-                request.url,
-                "url",
-                max_seconds=settings.translation_max_seconds,
-                max_fps=settings.translation_max_fps,
-                require_audio=True,
+        _, info = await inputs.video(
+            "video",
+            request.url,
+            "url",
+            max_seconds=settings.translation_max_seconds,
+            max_fps=settings.translation_max_fps,
+            require_audio=True,
+        )
+        if request.caption_url:
+            await inputs.caption("captions", request.caption_url, "caption_url")
+        seconds = round(info.duration, 3)
+        originals = dict(inputs.stored)
+        new_tasks = []
+        for index, language in enumerate(languages):
+            # Each language's task owns its inputs: deleting one task must not break another.
+            files = originals if index == 0 else await inputs.duplicate(originals)
+            params = TranslationParams(
+                url=request.url,
+                language=language,
+                source_language=source,
+                lipsync=request.lipsync,
+                speaker_num=request.speaker_num,
+                remove_bgm=request.remove_bgm,
+                caption_type=request.caption_type,
+                caption_url=request.caption_url,
+                studio_voice=studio_voice,
+                dynamic_duration=request.dynamic_duration,
+                voices=request.chosen_voices(),
+                video_lock_duration=seconds,
+                deduction_lock_duration=product.locked_seconds(seconds),
             )
-            if request.caption_url:
-                await inputs.caption("captions", request.caption_url, "caption_url")
-            seconds = round(info.duration, 3)
-            originals = dict(inputs.stored)
-            new_tasks = []
-            for index, language in enumerate(languages):
-                # Each language's task owns its inputs: deleting one task must not break another.
-                files = originals if index == 0 else await inputs.duplicate(originals)
-                params = TranslationParams(
-                    url=request.url,
-                    language=language,
-                    source_language=source,
-                    lipsync=request.lipsync,
-                    speaker_num=request.speaker_num,
-                    remove_bgm=request.remove_bgm,
-                    caption_type=request.caption_type,
-                    caption_url=request.caption_url,
-                    studio_voice=studio_voice,
-                    dynamic_duration=request.dynamic_duration,
-                    voices=request.chosen_voices(),
-                    video_lock_duration=seconds,
-                    deduction_lock_duration=product.locked_seconds(seconds),
+            new_tasks.append(
+                NewTask(
+                    product=product.PRODUCT,
+                    params=params,
+                    inputs=files,
+                    price=product.price(seconds, request.lipsync),
+                    webhook_url=webhook_url,
                 )
-                new_tasks.append(
-                    NewTask(
-                        product=product.PRODUCT,
-                        params=params,
-                        inputs=files,
-                        price=product.price(seconds, request.lipsync),
-                        webhook_url=webhook_url,
-                    )
-                )
-            return await asyncio.to_thread(self.tasks.create, caller, new_tasks, base_url)
+            )
+        return new_tasks
 
 
 def _target_languages(catalog: Catalog, value: str, source: str) -> list[str]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+log = logging.getLogger("reelsmith.store")
 
 
 class Database:
@@ -158,6 +161,29 @@ def _configure_sqlite(engine: Engine) -> None:
         begin = connection.get_execution_options().get("sqlite_begin", "BEGIN")
         if begin:
             connection.exec_driver_sql(begin)
+
+
+_ON_COMMIT = "reelsmith.on_commit"
+
+
+def on_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` once ``session``'s transaction has committed, never if it rolls back:
+    what counts the transaction's work (metrics) counts only work that happened."""
+    session.info.setdefault(_ON_COMMIT, []).append(action)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_on_commit(session: Session) -> None:
+    for action in session.info.pop(_ON_COMMIT, ()):
+        try:
+            action()
+        except Exception:  # counting must never undo or hide a commit that happened
+            log.exception("an after-commit action failed")
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_on_commit(session: Session) -> None:
+    session.info.pop(_ON_COMMIT, None)
 
 
 def rows_changed(result: Result[Any]) -> int:

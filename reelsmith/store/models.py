@@ -98,6 +98,21 @@ class Delivery(Base):
     __table_args__ = (Index("ix_deliveries_due", "state", "next_attempt_at"),)
 
 
+class Worker(Base):
+    """A live worker: each writes its own row every few seconds (``last_seen``) and deletes it
+    when it stops; a killed one's row is left to go stale. What it runs is in the task table
+    (``Task.lease_owner`` is this id)."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    engines: Mapped[list[str]] = mapped_column(JSON, default=list)
+    started_at: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    last_seen: Mapped[int] = mapped_column(BigInteger, default=now_ms, index=True)
+
+
 @dataclass(frozen=True, slots=True)
 class TaskRecord:
     """A task as read: a plain, immutable copy of one row, cheap to build on the poll path."""
@@ -160,3 +175,9 @@ def task_base_url(params: Mapping[str, object]) -> str:
     """Where the task's creator reached us: its webhooks link results from there."""
     value = params.get("base_url")
     return value if isinstance(value, str) else ""
+
+
+def task_request_id(params: Mapping[str, object]) -> str | None:
+    """The id of the HTTP request that created the task: its worker's log lines carry it."""
+    value = params.get("request_id")
+    return value if isinstance(value, str) else None

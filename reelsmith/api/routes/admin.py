@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from reelsmith.api.auth import RuntimeDep
 from reelsmith.api.envelope import ok
@@ -102,3 +102,70 @@ async def set_plan(ref: str, body: PlanChange, runtime: RuntimeDep) -> JSONRespo
 async def rotate_key(ref: str, runtime: RuntimeDep) -> JSONResponse:
     creds = await _admin_call(lambda: runtime.accounts.rotate_key(ref))
     return ok({"clientId": creds.client_id, "apiKey": creds.api_key})
+
+
+# --- the operator's overview (docs/metrics.md) ---------------------------------------------------
+
+OVERVIEW_PATH = "/api/reelsmith/v1/admin/overview"
+
+operations_router = APIRouter(tags=["reelsmith admin"], dependencies=[Depends(require_admin)])
+
+
+class _View(BaseModel):
+    """Read from the service's dataclasses (services/operations.py)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class QueueView(_View):
+    engine: str
+    queued: int
+    running: int
+    oldest_queued_seconds: float | None
+
+
+class WorkerView(_View):
+    id: str
+    host: str
+    pid: int
+    engines: list[str]
+    running_task: str | None
+    last_seen_seconds: float
+
+
+class FailureView(_View):
+    reason: str
+    count: int
+    product: str
+
+
+class CreditsView(_View):
+    charged_last_day: int
+    refunded_last_day: int
+    charged_total: int
+    refunded_total: int
+
+
+class TasksView(_View):
+    created: int
+    completed: int
+    failed: int
+
+
+class OverviewView(_View):
+    """What the operator's console shows: its shape is the console's contract."""
+
+    queues: list[QueueView]
+    workers: list[WorkerView]
+    failures_last_day: list[FailureView]
+    credits: CreditsView
+    tasks_last_day: TasksView
+
+
+@operations_router.get(
+    OVERVIEW_PATH,
+    summary="Queues per engine, live workers and their tasks, the last day's failures, credits and tasks",
+)
+async def overview(runtime: RuntimeDep) -> JSONResponse:
+    found = await asyncio.to_thread(runtime.operations.overview)
+    return ok(OverviewView.model_validate(found).model_dump(mode="json"))

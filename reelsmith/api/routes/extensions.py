@@ -1,26 +1,33 @@
-"""Our own endpoints (API.md section 7): uploads, signed file downloads, health."""
+"""Our own endpoints (API.md section 7): uploads, signed file downloads, quotes, health."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import tempfile
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import text
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from reelsmith.api.auth import CallerDep, RuntimeDep, UploaderDep
+from reelsmith.api.auth import CallerDep, QuoterDep, RuntimeDep, UploaderDep
 from reelsmith.api.envelope import ok
 from reelsmith.api.presenters import base_url_of
 from reelsmith.errors import ApiError, Code
 from reelsmith.inputs.fetch import sniff
 from reelsmith.products.catalog import installed_model_view
+from reelsmith.products.character_swap import CharacterSwapRequest
+from reelsmith.products.image2video import Image2VideoBatchRequest, Image2VideoRequest
+from reelsmith.products.video_translation import TranslationRequest
 from reelsmith.services.disk_room import short_of_room
 from reelsmith.storage.signing import FILES_PREFIX
 
@@ -160,6 +167,42 @@ def download(
 @router.get("/api/reelsmith/v1/models", summary="Every installed model, of every product, and the engine that runs it")
 def models(caller: CallerDep, runtime: RuntimeDep) -> JSONResponse:
     return ok({"result": [installed_model_view(model) for model in runtime.registry.catalog().models]})
+
+
+# The creates a quote prices, each with the request model its own route validates the body with.
+QUOTABLE: dict[str, type[CharacterSwapRequest | TranslationRequest | Image2VideoRequest]] = {
+    "/api/open/v4/characterSwap/create": CharacterSwapRequest,
+    "/api/open/v3/content/video/createbytranslate": TranslationRequest,
+    "/api/open/v4/image2Video/createBySourcePrompt": Image2VideoRequest,
+    "/api/open/v4/image2Video/createBySourcePrompt/batch": Image2VideoBatchRequest,
+}
+
+
+class QuoteRequest(BaseModel):
+    endpoint: str = Field(description="The create's path (a full URL's path is taken too)")
+    # Any JSON: the create's own model judges it below, so its refusals read as the create's.
+    body: object = Field(default=None, description="The exact body the create would get")
+
+
+@router.post(
+    "/api/reelsmith/v1/quote",
+    summary="What a create would charge, how long it would take here, and what its inputs hold",
+    description="Nothing is charged, queued or stored. A body the create would refuse gets the create's own "
+    "code and message; want of credits is a warning (`affordable: false`). See docs/quote.md.",
+)
+async def quote(body: QuoteRequest, caller: QuoterDep, runtime: RuntimeDep) -> JSONResponse:
+    endpoint = urlsplit(body.endpoint.strip()).path.rstrip("/")
+    create = QUOTABLE.get(endpoint)
+    if create is None:
+        raise ApiError(Code.PARAMETER, f"endpoint must be one of {', '.join(QUOTABLE)}")
+    if not isinstance(body.body, dict):
+        raise ApiError(Code.PARAMETER, "body must be a JSON object: the body the create would get")
+    try:
+        request = create.model_validate(body.body)
+    except ValidationError as exc:
+        # Raised as the create's route raises it, so the answer is the create's, word for word.
+        raise RequestValidationError(exc.errors()) from exc
+    return ok(dataclasses.asdict(await runtime.quotes.quote(caller, request)))
 
 
 @router.get("/healthz", summary="The process is up")

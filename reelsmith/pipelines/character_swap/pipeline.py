@@ -229,10 +229,11 @@ def swap_file(
     seconds: float | None = None,
     mode: str = "replace",
     pipeline: Pipeline | None = None,
+    on_stage: Callable[[str, int], None] | None = None,
 ) -> MediaInfo:
     """Character Swap outside the server (the command line and the benchmarks): ``mode`` run on
     ``image`` and ``video`` by ``pipeline`` (default: this engine), written to ``out``; returns
-    what ``out`` holds."""
+    what ``out`` holds. ``on_stage`` is told the stage at work and the 0-99 progress."""
     info = probe(video)
     with tempfile.TemporaryDirectory(prefix="reelsmith-swap-") as work:
         job = Job(
@@ -245,6 +246,7 @@ def swap_file(
             work_dir=Path(work),
             report_progress=lambda _: None,
             check_cancelled=lambda: None,
+            report_stage=on_stage,
         )
         result = (pipeline or CharacterSwapPipeline(Settings())).run(job)
         shutil.move(result.files["video"], out)

@@ -22,7 +22,7 @@ Stages, top to bottom (each a module of this package or a model adapter in ``ree
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -480,11 +480,13 @@ def translate_file(
     language: str,
     lipsync: bool = False,
     settings: Settings | None = None,
+    on_stage: Callable[[str, int], None] | None = None,
     **params: Any,
 ) -> dict[str, Any]:
     """Video Translation outside the server (the command line, the benchmark): ``video`` into
     ``language``, the finished video (captions burned in when ``caption_type`` asks) written to
-    ``out``; returns the task's ``translation_report``. ``params`` are the API's other fields."""
+    ``out``; returns the task's ``translation_report``. ``params`` are the API's other fields;
+    ``on_stage`` is told the stage at work and the 0-99 progress."""
     import shutil
     import tempfile
 
@@ -499,6 +501,7 @@ def translate_file(
             work_dir=Path(work),
             report_progress=lambda _: None,
             check_cancelled=lambda: None,
+            report_stage=on_stage,
         )
         result = VideoTranslationPipeline(settings).run(job)
         shutil.move(result.files["video"], out)
