@@ -68,7 +68,12 @@ class Task(Base):
     # again what a broker may have lost.
     dispatched_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
-    __table_args__ = (Index("ix_tasks_claim", "status", "engine", "create_time"),)
+    __table_args__ = (
+        Index("ix_tasks_claim", "status", "engine", "create_time"),
+        # A team's tasks, newest first (GET /api/reelsmith/v1/tasks): a page is read off the
+        # index instead of sorting all of a busy team's tasks.
+        Index("ix_tasks_account_created", "account_id", "create_time"),
+    )
 
 
 class Delivery(Base):

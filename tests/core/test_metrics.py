@@ -10,6 +10,7 @@ import os
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from reelsmith.dispatch.embedded import worker_loop
 from reelsmith.runtime import Runtime
 from reelsmith.settings import Settings
 from tests.conftest import Team, make_settings, run_pending
+from tests.support import backend
 from tests.support.engines.still_video import STILL_ENGINE
 from tests.support.processes import free_port, start, stop, wait_healthy
 
@@ -52,7 +54,16 @@ def settings(tmp_path: Path) -> Settings:
         admin_token=ADMIN_TOKEN,
         metrics_token=METRICS_TOKEN,
         worker_heartbeat_seconds=0.2,
+        **_own_queues(),
     )
+
+
+def _own_queues() -> dict[str, str]:
+    """In scale-out, queues of the test's own: a worker process started here must not first
+    work through what earlier tests left queued on the session's (the rate-limit tests leave
+    hundreds)."""
+    namespace = backend.settings_overrides().get("broker_namespace")
+    return {"broker_namespace": f"{namespace}-{uuid.uuid4().hex[:8]}"} if namespace else {}
 
 
 def parse(text: str) -> Samples:
@@ -338,6 +349,7 @@ def test_a_host_without_an_api_serves_its_metrics_folder(runtime: Runtime, pro: 
         log=log,
         REELSMITH_ENGINE_PLUGINS=STILL_ENGINE,
         REELSMITH_METRICS_LISTEN=f"127.0.0.1:{port}",
+        REELSMITH_BROKER_NAMESPACE=runtime.settings.broker_namespace,
     )
     try:
         task_id = _create(pro, media_url, "slow zoom")
