@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 import uvicorn
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 from uvicorn.config import LOGGING_CONFIG
@@ -169,7 +170,8 @@ def _print_checks(checks: list[Check], as_json: bool) -> None:
     else:
         for check in checks:
             mark = "[green]ok[/]  " if check.ok else "[red]FAIL[/]"
-            console.print(f"{mark} {check.name}: {check.detail}", highlight=False, soft_wrap=True)
+            # The detail is text from the checks (paths, library messages), never markup.
+            console.print(mark, escape(f"{check.name}: {check.detail}"), highlight=False, soft_wrap=True)
     if not all(check.ok for check in checks):
         raise typer.Exit(1)
 
@@ -203,7 +205,10 @@ def models_make_tiny(
         try:
             written.update(engine.make_tiny(folder / module.rsplit(".", 1)[-1]))
         except ImportError as exc:
-            console.print(f"[red]{engine.title}: {exc.name} is not installed; pip install -e '.[models]'[/]")
+            # Not markup: rich would read "[models]" as a style and drop it from the advice.
+            console.print(
+                f"{engine.title}: {exc.name} is not installed; pip install -e '.[models]'", style="red", markup=False
+            )
             raise typer.Exit(1) from exc
     for name, value in written.items():
         typer.echo(f"{name}={value}")

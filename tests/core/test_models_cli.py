@@ -59,3 +59,17 @@ def test_tiny_weights_written_by_make_tiny_load_and_a_broken_file_is_named(tmp_p
     assert not broken["ok"] and "is not an ONNX model" in str(broken["detail"]), broken
     assert "Traceback" not in str(broken["detail"])
     assert all(row["ok"] for name, row in rows.items() if name != "reelsmith-face-swapper")
+
+
+def test_check_prints_paths_and_advice_as_they_are(tmp_path: Path) -> None:
+    """Square brackets in a path or in advice (".[models]") are text, not rich's markup."""
+    missing = tmp_path / "swapper[v2].onnx"
+    done = reelsmith(
+        tmp_path / "data",
+        "models",
+        "check",
+        REELSMITH_FACE_SWAPPER_MODEL=str(missing),
+        REELSMITH_FACE_EMBEDDER_MODEL=str(tmp_path / "embedder.onnx"),
+    )
+    assert done.returncode == 1
+    assert f"{missing} does not exist" in done.stdout.replace("\n", ""), done.stdout
