@@ -245,7 +245,7 @@ def _admin(action: object) -> None:
     try:
         action()  # type: ignore[operator]
     except (LookupError, ValueError) as exc:
-        console.print(f"[red]{exc}[/]")
+        console.print(f"[red]{escape(str(exc))}[/]")
         raise typer.Exit(1) from exc
 
 
@@ -265,7 +265,7 @@ def accounts_create(
             typer.echo(json.dumps(row))
         else:
             for key, value in row.items():
-                console.print(f"{key:>9}: {value}")
+                console.print(f"{key:>9}: {escape(str(value))}")
 
     _admin(run)
 
@@ -359,7 +359,7 @@ def tasks_show(task_id: str) -> None:
     with runtime.db.read() as session:
         task = session.get(Task, task_id)
     if task is None:
-        console.print(f"[red]no task {task_id}[/]")
+        console.print(f"[red]no task {escape(task_id)}[/]")
         raise typer.Exit(1)
     record = {column.name: getattr(task, column.name) for column in Task.__table__.columns}
     typer.echo(json.dumps(record, indent=2))
@@ -411,7 +411,7 @@ def webhooks_verify(
         body = json.loads(body_file.read())
         payload = open_body(body, client_id, api_key)
     except (ValueError, WebhookBodyError) as exc:
-        console.print(f"[red]not valid: {exc}[/]")
+        console.print(f"[red]not valid: {escape(str(exc))}[/]")
         raise typer.Exit(1) from exc
     console.print("[green]signature ok[/]", style="bold")
     typer.echo(json.dumps(payload, indent=2))
@@ -468,7 +468,7 @@ def effects_contact_sheet(
 
     with _stage_bar("contact sheet") as on_stage:
         written = make_contact_sheet(out, picture, on_stage=on_stage)
-    console.print(f"wrote {written}")
+    console.print(f"wrote {escape(str(written))}")
 
 
 ResolutionOpt = Annotated[str, typer.Option(help="Short side of the output: 480p, 720p or 1080p.")]
@@ -478,10 +478,10 @@ ModeOpt = Annotated[str, typer.Option(help="replace (the person gets the face) o
 
 def _check_swap(resolution: str, mode: str) -> None:
     if resolution not in ("480p", "720p", "1080p"):
-        console.print(f"[red]--resolution must be 480p, 720p or 1080p, not {resolution!r}[/]")
+        console.print(f"[red]--resolution must be 480p, 720p or 1080p, not {escape(repr(resolution))}[/]")
         raise typer.Exit(2)
     if mode not in ("replace", "animate"):
-        console.print(f"[red]--mode must be replace or animate, not {mode!r}[/]")
+        console.print(f"[red]--mode must be replace or animate, not {escape(repr(mode))}[/]")
         raise typer.Exit(2)
 
 
@@ -500,7 +500,8 @@ def swap_run(
     _check_swap(resolution, mode)
     with _stage_bar("character swap") as on_stage:
         info = swap_file(image, video, out, resolution, seconds, mode, on_stage=on_stage)
-    console.print(f"wrote {out}: {info.width}x{info.height}, {info.frame_count} frames, {info.duration:.2f} s")
+    made = f"{info.width}x{info.height}, {info.frame_count} frames, {info.duration:.2f} s"
+    console.print(f"wrote {escape(str(out))}: {made}")
 
 
 @swap_app.command("compare")
@@ -516,7 +517,7 @@ def swap_compare(
     from reelsmith.pipelines.character_swap.pipeline import compare_swap_file
 
     _check_swap(resolution, mode)
-    console.print(f"wrote {compare_swap_file(image, video, out, resolution, seconds, mode)}")
+    console.print(f"wrote {escape(str(compare_swap_file(image, video, out, resolution, seconds, mode)))}")
 
 
 LanguageOpt = Annotated[str, typer.Option(help="The target language's code (see GET /api/open/v3/language/list).")]
@@ -538,7 +539,7 @@ def translate_run(
         report = translate_file(
             video, out, language, lipsync, load_settings(), on_stage=on_stage, caption_type=caption_type
         )
-    console.print(f"wrote {out}: {report['output_seconds']:.2f} s, {len(report['lines'])} lines")
+    console.print(f"wrote {escape(str(out))}: {report['output_seconds']:.2f} s, {len(report['lines'])} lines")
     if "lipsync" in report:
         moved = report["lipsync"]
         console.print(f"lip-sync: {moved['frames_with_face']} of {moved['frames']} frames, from {moved['source']}")
@@ -554,7 +555,7 @@ def translate_compare(
     dub's sound)."""
     from reelsmith.pipelines.video_translation.pipeline import compare_dub_file
 
-    console.print(f"wrote {compare_dub_file(video, out, language, load_settings())}")
+    console.print(f"wrote {escape(str(compare_dub_file(video, out, language, load_settings())))}")
 
 
 if __name__ == "__main__":

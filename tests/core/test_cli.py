@@ -40,6 +40,9 @@ def test_tasks_commands_on_an_empty_server(tmp_path: Path) -> None:
     data = tmp_path / "data"
     assert json.loads(reelsmith(data, "tasks", "list", "--json").stdout) == []
     assert reelsmith(data, "tasks", "show", "0" * 24).returncode == 1
+    # What a user typed is printed as text, never read as rich's markup (a "[/x]" once crashed it).
+    odd = reelsmith(data, "tasks", "show", "[/oops]")
+    assert odd.returncode == 1 and "no task [/oops]" in odd.stdout, odd.stdout + odd.stderr
 
 
 def test_help_lists_the_commands(tmp_path: Path) -> None:
