@@ -174,7 +174,8 @@ class VideoTranslationPipeline:
     def run(self, job: Job[TranslationParams]) -> PipelineResult:
         params = job.params
         lipsync = params.lipsync
-        progress = StageProgress(job, STAGES)
+        # Without lip-sync its stage (half the work) is not there: progress would jump over it.
+        progress = StageProgress(job, STAGES if lipsync else [stage for stage in STAGES if stage.name != "lipsync"])
         target = params.language
         studio = StudioVoice.of(params.studio_voice)
         source = job.inputs["video"]
@@ -261,7 +262,7 @@ class VideoTranslationPipeline:
                 )
             except (DecodeError, EncodeError) as exc:
                 raise PipelineError(f"the lip-synced picture could not be made: {exc}") from exc
-        progress.update("lipsync", 1.0)
+            progress.update("lipsync", 1.0)
 
         files["no_caption_video"] = work / "no_caption.mp4"
         files["video"] = work / "video.mp4"
