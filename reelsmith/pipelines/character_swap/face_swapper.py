@@ -35,7 +35,6 @@ from reelsmith.faces.mesh_warp import Box
 from reelsmith.faces.tracking import TrackedFace
 from reelsmith.media.decode import read_frames
 from reelsmith.media.picture import load_picture
-from reelsmith.media.probe import probe
 from reelsmith.models.face_swapper import (
     EMBED_SIDE,
     SWAP_SIDE,
@@ -47,7 +46,14 @@ from reelsmith.models.face_swapper import (
     write_tiny_models,
 )
 from reelsmith.pipelines.base import EngineUnavailable, Job, PipelineError, PipelineResult, StageProgress
-from reelsmith.pipelines.character_swap.pipeline import STAGES, SwapReport, finish_video, output_size, swap_frames
+from reelsmith.pipelines.character_swap.pipeline import (
+    STAGES,
+    SwapReport,
+    finish_video,
+    output_size,
+    source_video,
+    swap_frames,
+)
 from reelsmith.products.catalog import Catalog, ModelEntry
 from reelsmith.products.character_swap import NAME, CharacterSwapParams
 from reelsmith.settings import Settings
@@ -101,11 +107,7 @@ class FaceSwapperPipeline:
             model = self._loaded()
         except FaceSwapperError as exc:
             raise PipelineError(f"the face swapper's models could not be loaded: {exc}") from exc
-        source = job.inputs["video"]
-        info = probe(source)
-        if not info.has_video or info.fps <= 0:
-            raise PipelineError("the video has no readable picture")
-        seconds = min(params.duration, info.duration)
+        source, info, seconds = source_video(job)
         size = output_size(info.display_width, info.height, params.resolution)
         latent = character_latent(model, load_picture(job.inputs["image"]))
         progress.update("character", 1.0)

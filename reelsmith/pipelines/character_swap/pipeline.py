@@ -68,11 +68,7 @@ class CharacterSwapPipeline:
     def run(self, job: Job[CharacterSwapParams]) -> PipelineResult:
         params = job.params
         progress = StageProgress(job, STAGES)
-        source = job.inputs["video"]
-        info = probe(source)
-        if not info.has_video or info.fps <= 0:
-            raise PipelineError("the video has no readable picture")
-        seconds = min(params.duration, info.duration)
+        source, info, seconds = source_video(job)
         picture = load_picture(job.inputs["image"])
         report = SwapReport()
         if params.mode == "replace":
@@ -89,6 +85,16 @@ class CharacterSwapPipeline:
             driver_size = output_size(info.display_width, info.height, _DRIVER_RESOLUTION)
             frames = animate_frames(read_frames(source, driver_size, seconds), animator, info.fps, report)
         return finish_video(job, frames, size, info, seconds, progress, report)
+
+
+def source_video(job: Job[CharacterSwapParams]) -> tuple[Path, MediaInfo, float]:
+    """The task's video, what it holds and the seconds of it to use (its ``duration`` at most);
+    PipelineError where it has no picture. Every Character Swap engine starts here."""
+    source = job.inputs["video"]
+    info = probe(source)
+    if not info.has_video or info.fps <= 0:
+        raise PipelineError("the video has no readable picture")
+    return source, info, min(job.params.duration, info.duration)
 
 
 def finish_video(

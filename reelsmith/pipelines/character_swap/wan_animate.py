@@ -62,7 +62,7 @@ from reelsmith.models.wan_animate import (
     write_tiny,
 )
 from reelsmith.pipelines.base import EngineUnavailable, Job, PipelineError, PipelineResult, Stage, StageProgress
-from reelsmith.pipelines.character_swap.pipeline import encode_with_sound
+from reelsmith.pipelines.character_swap.pipeline import SHORT_SIDE, encode_with_sound, source_video
 from reelsmith.pipelines.character_swap.wan_conditioning import (
     NECK,
     NOSE,
@@ -85,7 +85,6 @@ log = logging.getLogger("reelsmith.engines")
 ENGINE = "character-swap-wan-animate"
 MODEL_NAME = "wan2.2-animate-14b"
 TITLE = "Wan2.2-Animate-14B"
-SHORT_SIDE = {"480p": 480, "720p": 720, "1080p": 1080}
 STAGES = [Stage("load", 0.5), Stage("track", 2), Stage("generate", 12), Stage("sound", 0.3)]
 # The driver is tracked with its short side at least this (the face mesh sees a 192 px crop).
 _TRACK_SIDE = 480
@@ -182,11 +181,7 @@ class WanAnimatePipeline:
         progress = StageProgress(job, STAGES)
         model = self._load()
         progress.update("load", 1.0)
-        source = job.inputs["video"]
-        info = probe(source)
-        if not info.has_video or info.fps <= 0:
-            raise PipelineError("the video has no readable picture")
-        seconds = min(params.duration, info.duration)
+        source, info, seconds = source_video(job)
         picture = load_picture(job.inputs["image"])
         replace = params.mode == "replace"
         if replace:
