@@ -29,12 +29,13 @@ from reelsmith.models.face_swapper import (  # noqa: E402
     alignment_template,
     load_face_swapper,
 )
-from reelsmith.pipelines.base import Cancelled, EngineUnavailable, Job  # noqa: E402
+from reelsmith.pipelines.base import Cancelled, Job  # noqa: E402
 from reelsmith.pipelines.character_swap.face_swapper import ENGINE, FaceSwapperPipeline, make_tiny  # noqa: E402
 from reelsmith.products.character_swap import CharacterSwapParams  # noqa: E402
 from reelsmith.runtime import Runtime  # noqa: E402
 from reelsmith.settings import Settings  # noqa: E402
 from tests.conftest import Team, assert_refused, make_settings, run_pending  # noqa: E402
+from tests.support.model_engines import assert_unlisted_and_explained  # noqa: E402
 
 CREATE = "/api/open/v4/characterSwap/create"
 INFO = "/api/open/v3/content/video/infobymodelid"
@@ -216,18 +217,7 @@ def test_broken_or_missing_files_leave_the_model_unlisted_and_say_why(
         paths = {"face_swapper_model": embedder, "face_embedder_model": swapper}
     else:
         paths["face_embedder_model"] = None
-    runtime = Runtime(make_settings(tmp_path / "data", **paths))
-    runtime.prepare()
-    try:
-        assert runtime.registry.catalog().model(MODEL, "character_swap") is None
-        pipeline = runtime.registry.load(ENGINE)
-        assert isinstance(pipeline, FaceSwapperPipeline)
-        with pytest.raises(EngineUnavailable, match=words):
-            pipeline.load_check()
-        [check] = [c for c in check_models(runtime) if MODEL in c.name]
-        assert not check.ok and words in check.detail
-    finally:
-        runtime.db.dispose()
+    assert_unlisted_and_explained(make_settings(tmp_path / "data", **paths), MODEL, ENGINE, FaceSwapperPipeline, words)
 
 
 def test_cancellation_is_honoured_between_frames(settings: Settings, media_dir: Path, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from reelsmith.doctor import check_models  # noqa: E402
 from reelsmith.media.decode import read_frames  # noqa: E402
 from reelsmith.media.probe import probe  # noqa: E402
 from reelsmith.models.wan_animate import Conditioning, Placement, WanAnimateModel, check_layout  # noqa: E402
-from reelsmith.pipelines.base import Cancelled, EngineUnavailable, Job  # noqa: E402
+from reelsmith.pipelines.base import Cancelled, Job  # noqa: E402
 from reelsmith.pipelines.character_swap.wan_animate import (  # noqa: E402
     ENGINE,
     Timeline,
@@ -39,6 +39,7 @@ from reelsmith.products.character_swap import CharacterSwapParams  # noqa: E402
 from reelsmith.runtime import Runtime  # noqa: E402
 from reelsmith.settings import Settings  # noqa: E402
 from tests.conftest import Team, make_settings, run_pending  # noqa: E402
+from tests.support.model_engines import assert_unlisted_and_explained  # noqa: E402
 
 CREATE = "/api/open/v4/characterSwap/create"
 INFO = "/api/open/v3/content/video/infobymodelid"
@@ -303,18 +304,9 @@ def test_broken_or_missing_weights_leave_the_model_unlisted_and_say_why(
         shutil.rmtree(weights)
     with pytest.raises(Exception, match=words):
         check_layout(weights)
-    runtime = Runtime(make_settings(tmp_path / "data", wan_animate_dir=weights, **SMALL))
-    runtime.prepare()
-    try:
-        assert runtime.registry.catalog().model(MODEL, "character_swap") is None
-        pipeline = runtime.registry.load(ENGINE)
-        assert isinstance(pipeline, WanAnimatePipeline)
-        with pytest.raises(EngineUnavailable, match=words):
-            pipeline.load_check()
-        [check] = [c for c in check_models(runtime) if MODEL in c.name]
-        assert not check.ok and words in check.detail
-    finally:
-        runtime.db.dispose()
+    assert_unlisted_and_explained(
+        make_settings(tmp_path / "data", wan_animate_dir=weights, **SMALL), MODEL, ENGINE, WanAnimatePipeline, words
+    )
 
 
 def test_running_out_of_gpu_memory_fails_the_task_with_advice_and_a_refund(
